@@ -1,0 +1,109 @@
+"""Procedural scalp renderer: photo-like images with exact zone, hair-point and colour labels.
+
+`render_sample(seed, size)` is deterministic for a given seed and size: training streams from it, the
+`smpvision synth` command writes it as an annotated-photo folder, tests and examples use it directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..contracts import CLOSEUP_REGIONS, OVERVIEW_REGIONS
+from .camera import apply_geometry, apply_photometric, jpeg_roundtrip, quantise
+from .closeup import render_closeup
+from .color import sample_hair, sample_skin
+from .hair import HAIR_FORMS, sample_length_mm
+from .overlays import burn_in, lens_circle
+from .overview import render_overview
+
+RENDERER_VERSION = 1
+__all__ = ["Sample", "render_sample", "RENDERER_VERSION"]
+
+
+@dataclass
+class Sample:
+    image: np.ndarray  # (size, size, 3) uint8 RGB
+    zones: np.ndarray  # (size, size) uint8 class ids 0..4
+    hairs: np.ndarray  # (n, 2) float32 xy of visible hair exit points; integer coordinates = pixel centres
+    meta: dict  # every label field except the hair list
+
+    @property
+    def label(self) -> dict:
+        """The annotated-photo label (DESIGN.md), JSON-serialisable. Built on access: listing tens of
+        thousands of points costs milliseconds that training, which uses `hairs` directly, should not pay."""
+        return {"hairs": np.round(self.hairs.astype(np.float64), 2).tolist(), **self.meta}
+
+
+def render_sample(
+    seed: int | tuple[int, ...] | list[int],
+    size: int = 384,
+    kind: str | None = None,
+    closeup_fraction: float = 0.3,
+    region: str | None = None,
+) -> Sample:
+    """Render one labelled scalp photo. kind: None (mixed by closeup_fraction), "overview" or "closeup"."""
+    if size < 32:
+        raise ValueError(f"size {size} px is too small to render a scalp; use at least 32")
+    rng = np.random.default_rng(seed)
+    if kind is None:
+        kind = "closeup" if rng.random() < closeup_fraction else "overview"
+    if kind not in ("overview", "closeup"):
+        raise ValueError(f"kind must be 'overview' or 'closeup', not {kind!r}")
+    regions = CLOSEUP_REGIONS if kind == "closeup" else OVERVIEW_REGIONS
+    if region is None:
+        region = str(rng.choice(regions))
+    elif region not in regions:
+        raise ValueError(f"region {region!r} is not a {kind} region; choose from {', '.join(regions)}")
+
+    skin = sample_skin(rng)
+    hair = sample_hair(rng)
+    style, length_mm = sample_length_mm(rng)
+    form = str(rng.choice(HAIR_FORMS, p=[0.6, 0.28, 0.12]))
+    density = float(rng.uniform(130, 240))  # hairs/cm² of this client's hair-bearing scalp
+
+    render = render_closeup if kind == "closeup" else render_overview
+    scene = render(rng, size, region, skin, hair, style, length_mm, form, density)
+    img = apply_photometric(rng, scene.image, closeup=kind == "closeup")
+    scene.image = img
+    apply_geometry(rng, scene, perspective=rng.uniform(0, 0.06 if kind == "overview" else 0.03), rot90=True)
+    if kind == "closeup":
+        if region == "trichoscope" and rng.random() < 0.25:
+            scene.image, scene.zones, scene.hairs = lens_circle(rng, scene.image, scene.zones, scene.hairs)
+    image = quantise(scene.image)
+    if kind == "closeup":
+        image, scene.zones, scene.hairs = burn_in(rng, image, scene.zones, scene.hairs, scene.mm_per_px)
+    image = jpeg_roundtrip(rng, image)
+    zones = np.ascontiguousarray(scene.zones, np.uint8)
+    hairs = _stored_points(scene.hairs)
+    # occluders and resampling may hide a scar: describe what the final mask shows
+    scalp_px = max(int(((zones >= 1) & (zones <= 4)).sum()), 1)
+    scar_share = float((zones == 4).sum()) / scalp_px
+    scars = [dict(s, fraction_of_scalp=round(scar_share, 5)) for s in scene.scars] if scar_share > 0 else []
+
+    meta = {
+        "hair_count": int(len(hairs)),
+        "mm_per_px": round(scene.mm_per_px, 6),
+        "view": {"kind": kind, "region": region},
+        "skin": skin.to_label(),
+        "hair": {
+            **hair.to_label(),
+            "style": style,
+            "length_mm": round(length_mm, 2),
+            "form": form,
+            "density_per_cm2": round(density, 1),
+        },
+        "scars": scars,
+        "pattern": scene.pattern,
+        "renderer": {"version": RENDERER_VERSION, "seed": list(np.atleast_1d(seed).tolist()), **scene.extra},
+    }
+    return Sample(image=image, zones=zones, hairs=hairs, meta=meta)
+
+
+def _stored_points(hairs: np.ndarray) -> np.ndarray:
+    """Points as stored (2 decimals), kept strictly inside the pixel whose zone they were checked
+    against: a point rounded onto a pixel border would otherwise belong to the neighbour."""
+    pixel = np.round(hairs.astype(np.float64))
+    stored = np.clip(np.round(hairs.astype(np.float64), 2), pixel - 0.49, pixel + 0.49)
+    return stored.astype(np.float32)

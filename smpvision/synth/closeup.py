@@ -1,0 +1,257 @@
+"""Close-ups: a 2.5–25 mm field of scalp, as a dermoscope (trichoscope) or a phone macro lens sees it.
+
+Hairs grow in follicular units of 1–4; each shaft is drawn as a cylinder (dark core, highlight) emerging
+from a whitish perifollicular halo, at its true width (50–100 µm, finer when miniaturised).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .color import HairColour, SkinTone, lab_to_rgb
+from .noise import smooth_noise
+from .patterns import BALD_MAX, zones_from_density
+from .scars import blob_mask, random_walk_mask, relief_shading, scar_rgb
+from .scene import RenderedScene, sample_exits
+
+FIELD_MM = {"trichoscope": (2.5, 6.5), "macro": (8.0, 25.0)}
+SITUATIONS = ("hair", "thinning", "transition", "bald", "scar")
+_SITUATION_P = (0.24, 0.2, 0.2, 0.1, 0.26)
+_FU_SIZES = np.array([[0.2, 0.45, 0.28, 0.07], [0.62, 0.3, 0.07, 0.01]])  # healthy / miniaturised
+
+
+def _density_field(rng, size: int, mm_px: float, situation: str) -> np.ndarray:
+    noise = smooth_noise(rng, size, size, rng.uniform(2, 5))
+    if situation == "hair" or situation == "scar":
+        return rng.uniform(0.75, 1.1) + 0.08 * noise
+    if situation == "thinning":
+        return np.clip(rng.uniform(0.2, 0.5) + 0.08 * noise, 0.13, 0.54)
+    if situation == "bald":
+        return np.clip(rng.uniform(0.0, 0.08) + 0.02 * noise, 0, 0.11)
+    ang = rng.uniform(0, 2 * np.pi)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    s = ((xx - size / 2) * np.cos(ang) + (yy - size / 2) * np.sin(ang)) * mm_px
+    width = rng.uniform(0.4, 3.0) * max(1.0, size * mm_px / 8)
+    s0 = rng.uniform(-0.25, 0.25) * size * mm_px
+    lo, hi = rng.uniform(0.0, 0.1), rng.uniform(0.75, 1.05)
+    return lo + (hi - lo) / (1 + np.exp(-(s - s0) / width)) + 0.05 * noise
+
+
+def _scar_mask(rng, size: int, mm_px: float) -> tuple[np.ndarray, dict]:
+    kind = str(rng.choice(["fut_strip", "fue_dots", "irregular", "raised"]))
+    field = size * mm_px
+    mask = np.zeros((size, size), np.uint8)
+    rec: dict = {"type": kind}
+    if kind == "fut_strip":
+        width_mm = min(rng.uniform(1.0, 10.0), 0.6 * field)
+        ang = rng.uniform(0, np.pi)
+        yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+        t = (xx - size / 2) * np.cos(ang) + (yy - size / 2) * np.sin(ang)
+        n = -(xx - size / 2) * np.sin(ang) + (yy - size / 2) * np.cos(ang)
+        bend = rng.normal(0, 0.08) * t * t / size + rng.uniform(-0.2, 0.2) * size
+        edge = 0.04 * width_mm / mm_px * smooth_noise(rng, size, size, 6)
+        mask[np.abs(n - bend) + edge < width_mm / mm_px / 2] = 1
+        rec.update(width_mm=round(float(width_mm), 2), stretched=bool(width_mm > 4))
+    elif kind == "fue_dots":
+        radius_mm = rng.uniform(0.4, 0.5)
+        count = int(np.clip(field * field * rng.uniform(0.02, 0.08), 1, 60))
+        for _ in range(count):
+            c = rng.uniform(0, size, 2).astype(int)
+            axes = (
+                int(radius_mm / mm_px * rng.uniform(0.85, 1.15)),
+                int(radius_mm / mm_px * rng.uniform(0.75, 1.0)),
+            )
+            cv2.ellipse(
+                mask,
+                (int(c[0]), int(c[1])),
+                (max(1, axes[0]), max(1, axes[1])),
+                rng.uniform(0, 180),
+                0,
+                360,
+                1,
+                -1,
+            )
+        rec.update(count_in_view=count, diameter_mm=round(float(2 * radius_mm), 2))
+    elif kind == "irregular":
+        width_mm = rng.uniform(0.5, 4.0)
+        mask = random_walk_mask(rng, (size, size), tuple(rng.uniform(0.2, 0.8, 2) * size), size * 0.3,
+                                min(width_mm / mm_px, size * 0.4), 4)  # fmt: skip
+        rec.update(width_mm=round(float(width_mm), 2))
+    else:
+        length_mm, width_mm = rng.uniform(2.0, 12.0), rng.uniform(1.0, 5.0)
+        scale = min(1.0, 0.8 * field / length_mm)
+        mask = blob_mask(rng, (size, size), tuple(rng.uniform(0.3, 0.7, 2) * size), length_mm * scale / mm_px,
+                         width_mm * scale / mm_px)  # fmt: skip
+        rec.update(length_mm=round(float(length_mm), 1), width_mm=round(float(width_mm), 1))
+    return mask, rec
+
+
+def _skin_texture(rng, size: int, mm_px: float, skin_rgb: np.ndarray) -> np.ndarray:
+    field = size * mm_px
+    img = np.empty((size, size, 3), np.float32)
+    img[:] = skin_rgb
+    img *= (1 + 0.05 * smooth_noise(rng, size, size, rng.uniform(2, 5)))[..., None]
+    red = np.clip(smooth_noise(rng, size, size, 3), 0, None) * rng.uniform(0.0, 0.08)
+    img[..., 1:] *= (1 - red)[..., None]
+    # epidermal micro-relief: ~0.15 mm cells and a network of whitish furrows
+    cells = max(3.0, field / 0.15)
+    img *= (1 + 0.035 * smooth_noise(rng, size, size, min(cells, size / 3), 2))[..., None]
+    creases = np.zeros((size, size), np.float32)
+    for _ in range(int(rng.integers(8, 30))):
+        p0 = rng.uniform(-0.2, 1.2, 2) * size
+        d = rng.normal(0, 1, 2)
+        p1 = p0 + d / np.linalg.norm(d) * rng.uniform(0.2, 0.9) * size
+        cv2.line(creases, tuple(int(v) for v in p0), tuple(int(v) for v in p1), float(rng.choice([-1, 1])),
+                 max(1, int(size / 250)), cv2.LINE_AA)  # fmt: skip
+    creases = cv2.GaussianBlur(creases, (0, 0), max(0.8, size / 400))
+    img *= (1 + rng.uniform(0.03, 0.1) * creases)[..., None]
+    return img
+
+
+def _flakes(rng, img: np.ndarray, mm_px: float) -> None:
+    """White scales (dandruff, dry skin) lying on the skin, semi-transparent."""
+    size = img.shape[0]
+    layer = np.zeros((size, size), np.float32)
+    for _ in range(int(rng.integers(2, 25))):
+        c = rng.uniform(0, size, 2)
+        r = rng.uniform(0.05, 0.5) / mm_px
+        pts = c + rng.normal(0, r, (int(rng.integers(4, 8)), 2))
+        hull = cv2.convexHull(np.round(pts).astype(np.int32))
+        cv2.fillConvexPoly(layer, hull, float(rng.uniform(0.3, 0.8)), cv2.LINE_AA)
+    layer = cv2.GaussianBlur(layer, (0, 0), 1.0)[..., None]
+    img[:] = img * (1 - layer) + np.float32([0.93, 0.93, 0.95]) * layer
+
+
+def render_closeup(
+    rng: np.random.Generator, size: int, region: str, skin: SkinTone, hair: HairColour,
+    style: str, length_mm: float, form: str, density_cm2: float,
+) -> RenderedScene:  # fmt: skip
+    field = rng.uniform(*FIELD_MM[region])
+    mm_px = field / size
+    situation = SITUATIONS[int(rng.choice(len(SITUATIONS), p=_SITUATION_P))]
+    d = _density_field(rng, size, mm_px, situation).astype(np.float32)
+    zones = zones_from_density(d)
+    scars: list[dict] = []
+    scar = np.zeros((size, size), np.uint8)
+    if situation == "scar":
+        scar, rec = _scar_mask(rng, size, mm_px)
+        if scar.any():
+            rec["fraction_of_scalp"] = round(float(scar.mean()), 5)
+            scars.append(rec)
+    zones[scar > 0] = 4
+    # hairs cannot exit right at a scar's edge either
+    keep_out = cv2.dilate(scar, np.ones((3, 3), np.uint8), iterations=max(1, int(0.05 / mm_px)))
+
+    skin_rgb = lab_to_rgb(np.array(skin.lab))
+    img = _skin_texture(rng, size, mm_px, skin_rgb)
+    light = rng.normal(0, 1, 2)
+    light /= np.linalg.norm(light)
+    if scars:
+        kind = scars[0]["type"]
+        soft = cv2.GaussianBlur(scar.astype(np.float32), (0, 0), max(1.0, 0.03 / mm_px))[..., None]
+        smooth = cv2.GaussianBlur(img, (0, 0), 3.0)  # scar tissue has no pores or furrows
+        img = img * (1 - soft) + smooth * soft
+        img = img * (1 - soft * 0.85) + scar_rgb(rng, skin.lab, kind) * soft * 0.85
+        if kind == "raised":
+            img *= relief_shading(scar, tuple(light), max(2.0, 0.3 / mm_px), 0.6 / max(1.0, 0.05 / mm_px))[
+                ..., None
+            ]
+    if rng.random() < 0.45:
+        _flakes(rng, img, mm_px)
+
+    # follicular units → hair exits
+    d_eff = np.where(d < BALD_MAX, d * 0.4, d)
+    fu_lam = np.clip(d_eff, 0, 1.3) * density_cm2 / 2.1 * (mm_px / 10) ** 2
+    fu_lam[keep_out > 0] = 0
+    margin = int(0.8 / mm_px)  # units just outside the frame still send hairs into it
+    big = np.pad(fu_lam, margin, mode="edge")
+    fus = sample_exits(rng, big) - margin
+    theta0 = rng.uniform(0, 2 * np.pi)
+    theta_field = 0.35 * smooth_noise(rng, size, size, 2)
+    fi = np.clip(np.round(fus).astype(int), 0, size - 1)
+    t = np.clip((d[fi[:, 1], fi[:, 0]] - BALD_MAX) / (0.8 - BALD_MAX), 0, 1)
+    probs = _FU_SIZES[1] * (1 - t[:, None]) + _FU_SIZES[0] * t[:, None]
+    counts = (rng.random(len(fus))[:, None] > np.cumsum(probs, 1)).sum(1) + 1
+
+    exits, angles, widths, lengths, mini = [], [], [], [], []
+    for (x, y), k, ti, (xi, yi) in zip(fus, counts, t, fi, strict=True):
+        ang = theta0 + theta_field[yi, xi] + rng.normal(0, 0.12)
+        perp = np.array([-np.sin(ang), np.cos(ang)])
+        spacing = rng.uniform(0.05, 0.1) / mm_px
+        for j in range(k):
+            off = (j - (k - 1) / 2) * spacing + rng.normal(0, 0.015 / mm_px)
+            exits.append((x + perp[0] * off, y + perp[1] * off))
+            angles.append(ang + (j - (k - 1) / 2) * 0.07 + rng.normal(0, 0.05))
+            m = float(np.clip(0.35 + 0.65 * ti + rng.normal(0, 0.08), 0.25, 1.0))
+            mini.append(m)
+            widths.append(rng.normal(0.075, 0.012) * m)
+            lengths.append(length_mm * rng.uniform(0.6, 1.3) * (0.4 + 0.6 * m) * rng.uniform(0.5, 1.0))
+    exits_a = np.array(exits, np.float32).reshape(-1, 2)
+    n = len(exits_a)
+    cols = hair.strand_rgb(rng, n)
+
+    # perifollicular halo (sebum/scale) under the shaft base, then the shafts
+    canvas = np.round(np.clip(img, 0, 1) * 255).astype(np.uint8)
+    halo = np.zeros((size, size), np.float32)
+    halo_strength = rng.uniform(0.15, 0.6)
+    order = rng.permutation(n)
+    for i in order:
+        x, y = exits_a[i]
+        w_px = max(1.0, widths[i] / mm_px)
+        cv2.circle(halo, (int(x), int(y)), int(max(1, w_px * rng.uniform(1.0, 2.2))), 1.0, -1)
+    halo = cv2.GaussianBlur(halo, (0, 0), max(1.0, 0.04 / mm_px)) * halo_strength
+    halo_col = np.float32([0.85, 0.88, 0.95]) * 255
+    canvas = (canvas * (1 - halo[..., None]) + halo_col * halo[..., None]).astype(np.uint8)
+    for i in order:
+        x, y = exits_a[i]
+        w_px = max(1.0, widths[i] / mm_px)
+        ang = angles[i]
+        L = lengths[i] / mm_px
+        d2 = np.array([np.cos(ang), np.sin(ang)])
+        col = cols[i] * mini[i] + skin_rgb * (1 - mini[i]) * 0.7 + cols[i] * (1 - mini[i]) * 0.3
+        if L > 6 * w_px and form != "straight":  # wavy/coiled shafts bend
+            s = np.linspace(0, 1, 8)[:, None]
+            bend = np.sin(s * np.pi * (1 if form == "wavy" else 3)) * L * (0.06 if form == "wavy" else 0.12)
+            pts = np.array([x, y]) + s * L * d2 + bend * np.array([-d2[1], d2[0]])
+        else:
+            pts = np.array([[x, y], [x + d2[0] * L, y + d2[1] * L]])
+        poly = np.round(pts * 16).astype(np.int32)
+        th = max(1, int(round(w_px)))
+        cv2.polylines(canvas, [poly], False, (col * 255).tolist(), th, cv2.LINE_AA, shift=4)
+        if th >= 3:  # cylinder highlight along the shaft
+            hl = np.round((pts + np.array([-d2[1], d2[0]]) * w_px * 0.2) * 16).astype(np.int32)
+            hi = np.clip(col * 1.6 + 0.12, 0, 1) * 255
+            cv2.polylines(canvas, [hl], False, hi.tolist(), max(1, th // 4), cv2.LINE_AA, shift=4)
+    out = canvas.astype(np.float32) / 255.0
+    # a light veil over the hair base: the shaft emerges from under translucent skin
+    out = out * (1 - 0.5 * halo[..., None]) + np.float32([0.85, 0.88, 0.95]) * 0.5 * halo[..., None]
+
+    inside = (
+        (exits_a[:, 0] >= -0.5)
+        & (exits_a[:, 0] < size - 0.5)
+        & (exits_a[:, 1] >= -0.5)
+        & (exits_a[:, 1] < size - 0.5)
+    )
+    hairs = exits_a[inside]
+    if len(hairs):
+        hz = zones[np.round(hairs[:, 1]).astype(int), np.round(hairs[:, 0]).astype(int)]
+        hairs = hairs[(hz >= 1) & (hz <= 3)]
+    _glints(rng, out, mm_px)
+    return RenderedScene(
+        image=out, zones=zones, hairs=hairs, mm_per_px=float(mm_px), region=region, pattern=situation,
+        scars=scars, extra={"field_mm": round(float(field), 2)},
+    )  # fmt: skip
+
+
+def _glints(rng, img: np.ndarray, mm_px: float) -> None:
+    """Specular glints from gel or sebum under the dermoscope's contact plate."""
+    if rng.random() < 0.4:
+        return
+    size = img.shape[0]
+    layer = np.zeros((size, size), np.float32)
+    for _ in range(int(rng.integers(5, 60))):
+        c = tuple(int(v) for v in rng.uniform(0, size, 2))
+        cv2.circle(layer, c, max(1, int(rng.uniform(0.005, 0.03) / mm_px)), float(rng.uniform(0.3, 1.0)), -1)
+    layer = cv2.GaussianBlur(layer, (0, 0), 0.8)[..., None]
+    img[:] = np.clip(img + layer * 0.6, 0, 1)

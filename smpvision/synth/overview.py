@@ -1,0 +1,333 @@
+"""Overview photos: a head seen from the top, front, crown, back or side, with what surrounds it.
+
+The head is a unit sphere in the head frame (x side, y front, z up) seen by an orthographic camera; every
+visible pixel knows its 3D point, so loss patterns, hairlines, hair flow and scars are defined once on the
+head and stay consistent across views.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .color import HairColour, SkinTone, lab_to_rgb
+from .hair import splat_strands
+from .noise import smooth_noise
+from .patterns import BALD_MAX, LossPattern, hairline_elevation, sample_pattern, unit, zones_from_density
+from .scars import blob_mask, random_walk_mask, relief_shading, scar_rgb
+from .scene import RenderedScene, backdrop, draw_hands, marker_lines, sample_exits
+
+HEAD_RADIUS_MM = 85.0
+# camera azimuth/elevation ranges (degrees) per region; azimuth 0 = in front of the face
+REGION_CAMERA: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
+    "top": ((-180, 180), (68, 90)),
+    "front": ((-28, 28), (22, 60)),
+    "crown": ((145, 215), (42, 75)),
+    "back": ((145, 215), (-8, 32)),
+    "side": ((62, 118), (0, 42)),
+}
+WHORL = unit(180, 68)
+
+
+def camera_matrix(az: float, el: float, roll: float) -> np.ndarray:
+    """Rows: camera x (image right), y (image up), z (towards the camera), in head coordinates."""
+    z = unit(az, el).astype(np.float64)
+    up = np.array([0.0, 0.0, 1.0]) if abs(z[2]) < 0.93 else -np.sign(z[2]) * unit(az, 0)
+    y = up - (up @ z) * z
+    y /= np.linalg.norm(y)
+    x = np.cross(y, z)
+    c, s = np.cos(np.radians(roll)), np.sin(np.radians(roll))
+    x, y = c * x + s * y, -s * x + c * y
+    return np.stack([x, y, z]).astype(np.float32)
+
+
+def _tangent(p: np.ndarray, v: np.ndarray) -> np.ndarray:
+    t = v - (v * p).sum(-1, keepdims=True) * p
+    return t / np.maximum(np.linalg.norm(t, axis=-1, keepdims=True), 1e-6)
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """np.cross for (..., 3) arrays without its axis bookkeeping (several times faster here)."""
+    ax, ay, az = a[..., 0], a[..., 1], a[..., 2]
+    bx, by, bz = b[..., 0], b[..., 1], b[..., 2]
+    return np.stack([ay * bz - az * by, az * bx - ax * bz, ax * by - ay * bx], -1)
+
+
+def growth_direction(p: np.ndarray, gravity: float) -> np.ndarray:
+    """Hair grows away from the crown whorl (with a swirl near it); long hair also falls with gravity."""
+    away = _tangent(p, p - WHORL)
+    near = np.exp(-np.degrees(np.arccos(np.clip(p @ WHORL, -1, 1))) / 18.0)[..., None]
+    g = away + 0.8 * near * _cross(p, away)
+    if gravity:
+        g = g + gravity * _tangent(p, np.array([0, 0, -1.0], np.float32))
+    return _tangent(p, g)
+
+
+class _Projector:
+    def __init__(self, m: np.ndarray, cx: float, cy: float, r: float, ax: float, ay: float):
+        self.m, self.cx, self.cy, self.r, self.ax, self.ay = m, cx, cy, r, ax, ay
+
+    def __call__(self, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        q = pts @ self.m.T
+        xy = np.stack([self.cx + self.r * self.ax * q[:, 0], self.cy - self.r * self.ay * q[:, 1]], 1)
+        return xy, q[:, 2]
+
+    def fill(self, canvas: np.ndarray, pts: np.ndarray, colour) -> None:
+        xy, _ = self(pts)
+        hull = cv2.convexHull(np.round(xy * 16).astype(np.int32))
+        cv2.fillConvexPoly(canvas, hull, colour, cv2.LINE_AA, shift=4)
+
+
+def _ellipsoid(centre, radii, n: int = 120) -> np.ndarray:
+    u = np.random.default_rng(0).normal(size=(n, 3))  # fixed directions: only the hull matters
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    return (np.asarray(centre) + u * np.asarray(radii)).astype(np.float32)
+
+
+def render_overview(
+    rng: np.random.Generator, size: int, region: str, skin: SkinTone, hair: HairColour,
+    style: str, length_mm: float, form: str, density_cm2: float, pattern: LossPattern | None = None,
+) -> RenderedScene:  # fmt: skip
+    (az0, az1), (el0, el1) = REGION_CAMERA[region]
+    az = rng.uniform(az0, az1) * (rng.choice([-1, 1]) if region == "side" else 1)
+    m = camera_matrix(az, rng.uniform(el0, el1), rng.normal(0, 12))
+    r = size * rng.uniform(0.22, 0.46)
+    ax, ay = (rng.uniform(0.86, 1.0), 1.0) if rng.random() < 0.5 else (1.0, rng.uniform(0.86, 1.0))
+    cx, cy = size * rng.uniform(0.32, 0.68), size * rng.uniform(0.32, 0.68)
+    proj = _Projector(m, cx, cy, r, ax, ay)
+    mm_px = HEAD_RADIUS_MM / r
+    skin_rgb = lab_to_rgb(np.array(skin.lab))
+    pattern = pattern or sample_pattern(rng)
+
+    canvas = backdrop(rng, size)
+    cloth = np.clip(rng.uniform(0.05, 0.85, 3) * rng.uniform(0.4, 1.0), 0, 1)
+    proj.fill(canvas, _ellipsoid((0, -0.1, -2.4), (2.4, 1.3, 0.7)), cloth.tolist())
+    proj.fill(canvas, _ellipsoid((0, -0.05, -1.2), (0.52, 0.52, 0.75)), (skin_rgb * 0.82).tolist())
+    jaw_col = skin_rgb * 0.93
+    proj.fill(canvas, _ellipsoid((0, 0.3, -0.8), (0.7, 0.7, 0.62)), jaw_col.tolist())
+
+    # ---- head fields: smooth, so computed at reduced resolution and upsampled in one resize
+    fields = _head_fields(rng, size, proj, pattern, style)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    rho = ((xx - cx) / (r * ax)) ** 2 + ((yy - cy) / (r * ay)) ** 2
+    head = rho < 1.0
+    qz = np.sqrt(np.clip(1 - rho, 0, 1))
+    d = fields[..., 0]
+    scalp = head & (fields[..., 1] > 0)
+    zones = np.where(scalp, zones_from_density(d), 0).astype(np.uint8)
+
+    # ---- scars
+    scar_mask, scars = _scars(rng, size, proj, fields, zones, mm_px, region)
+    zones[scar_mask > 0] = 4
+    scar_col = scar_rgb(rng, skin.lab, scars[0]["type"]) if scars else None
+
+    # ---- occluders drawn over the head later (ears, hands): they hide scalp, so they shape the labels
+    occ_rgb = np.zeros_like(canvas)
+    occ = np.zeros((size, size), np.uint8)
+    for side in (-1, 1):
+        _ear(rng, proj, side, occ_rgb, occ, skin_rgb, r)
+    if rng.random() < 0.12:
+        draw_hands(rng, occ_rgb, occ, skin_rgb, size)
+    zones[occ > 0] = 0
+
+    # ---- hair exits: Poisson with expected hairs per pixel (foreshortened area), none on scars
+    hair_px = (zones >= 1) & (zones <= 3)
+    area_cm2 = (mm_px / 10.0) ** 2 / np.maximum(qz, 0.2)
+    d_eff = np.where(d < BALD_MAX, d * 0.4, d)
+    lam = np.where(hair_px, np.clip(d_eff, 0, 1.3) * density_cm2 * area_cm2, 0).astype(np.float32)
+    exits = sample_exits(rng, lam)
+
+    # ---- strands along the image-space growth direction
+    ei = np.round(exits).astype(np.int32)
+    ex, ey = ei[:, 0], ei[:, 1]
+    fdir = fields[ey, ex, 2:4]
+    flen = np.linalg.norm(fdir, axis=1)
+    fdir = fdir / np.maximum(flen, 1e-6)[:, None]
+    mini = np.clip(d[ey, ex] / 0.8, 0.25, 1.0)  # miniaturised hairs in thinning zones: finer, shorter
+    n = len(exits)
+    shaft_mm = rng.uniform(0.06, 0.1) * rng.uniform(0.85, 1.15, n) * mini
+    # stubble stands up from the skin: its visible length is mostly the cut shaft seen at an angle
+    vis_len = np.maximum(length_mm * mini * np.maximum(flen, 0.35), shaft_mm * 1.5)
+    strand_col = hair.strand_rgb(rng, n)
+    m_ = mini[:, None]
+    strand_col = strand_col * (m_ + (1 - m_) * 0.4) + skin_rgb * (1 - m_) * 0.6
+    flow = None
+    if style == "long":
+        flow = fields[..., 2:4] / np.maximum(np.linalg.norm(fields[..., 2:4], axis=-1, keepdims=True), 1e-6)
+    layer = splat_strands(
+        rng, (size, size), exits, fdir, vis_len / mm_px, shaft_mm / mm_px * 1.6, strand_col,
+        form=form, flow=flow, follow=0.25,
+    )  # fmt: skip
+
+    # ---- skin, shading, composite: only inside the head's box (plus the longest strand)
+    reach = int(np.ceil(float(vis_len.max(initial=0)) / mm_px)) + 2
+    b = (slice(max(int(cy - r * ay) - reach, 0), min(int(cy + r * ay) + reach + 2, size)),
+         slice(max(int(cx - r * ax) - reach, 0), min(int(cx + r * ax) + reach + 2, size)))  # fmt: skip
+    fb = fields[b]
+    diffuse, spec = fb[..., 4], fb[..., 5]
+    skin_px = skin_rgb * (1 + fb[..., 6:7])
+    skin_px[..., 1:] *= 1 - fb[..., 7:8]
+    if style == "shaved":  # hair below the skin of a shaved head shows as a grey shadow
+        under = np.clip(d[b], 0, 1) * rng.uniform(0.08, 0.22) * (1 - float(strand_col.mean()))
+        skin_px *= (1 - under * scalp[b])[..., None]
+    if scar_col is not None:
+        soft = cv2.GaussianBlur(scar_mask[b].astype(np.float32), (0, 0), 0.7)[..., None]
+        skin_px = skin_px * (1 - soft) + scar_col * soft
+        if scars[0]["type"] == "raised":
+            skin_px *= relief_shading(scar_mask[b], (0.6, -0.6), 2.5, 3.0)[..., None]
+            spec = spec + 0.15 * scar_mask[b]
+    cov = layer.coverage[b]
+    head_rgb = skin_px * diffuse[..., None] + (spec * (1 - cov))[..., None]
+    box = np.where(head[b][..., None], head_rgb, canvas[b])
+    a = cov[..., None]
+    canvas[b] = box * (1 - a) + layer.colour[b] * (diffuse * 0.95 + 0.3 * spec)[..., None] * a
+
+    _face_features(rng, proj, canvas, hair, r)
+    canvas = np.where(occ[..., None] > 0, occ_rgb, canvas)
+    if rng.random() < 0.1:
+        marker_lines(rng, canvas, (zones >= 1) & (zones <= 3))
+    canvas *= (1.0 + 0.12 * smooth_noise(rng, size, size, 2, 2))[..., None]  # uneven room light
+
+    scalp_total = max(int(((zones >= 1) & (zones <= 4)).sum()), 1)
+    for s in scars:
+        s["fraction_of_scalp"] = round(float(s.pop("_pixels")) / scalp_total, 5)
+    return RenderedScene(
+        image=np.clip(canvas, 0, 1).astype(np.float32),
+        zones=zones,
+        hairs=exits,
+        mm_per_px=float(mm_px),
+        region=region,
+        pattern=pattern.name,
+        scars=[s for s in scars if s["fraction_of_scalp"] > 0],
+    )
+
+
+def _ear(rng, proj: _Projector, side: int, canvas, mask, skin_rgb, r: float) -> None:
+    anchor = np.array([[side * 1.0, -0.08, -0.18]], np.float32)
+    xy, depth = proj(anchor)
+    if depth[0] < -0.25:
+        return
+    centre_xy, _ = proj(np.array([[0, 0, 0]], np.float32))
+    out = xy[0] - centre_xy[0]
+    out = out / max(np.linalg.norm(out), 1e-6)
+    c = xy[0] + out * r * 0.08
+    up_xy, _ = proj(np.array([[0, 0, 1]], np.float32))
+    up = up_xy[0] - centre_xy[0]
+    angle = float(np.degrees(np.arctan2(up[1], up[0])))
+    axes = (int(r * 0.3), int(r * max(0.1, 0.2 * (1 - abs(depth[0])) + 0.05)))
+    ci = (int(c[0]), int(c[1]))
+    col = skin_rgb * rng.uniform(0.88, 1.0) * np.array([1.02, 0.95, 0.95])
+    cv2.ellipse(canvas, ci, axes, angle, 0, 360, col.tolist(), -1, cv2.LINE_AA)
+    cv2.ellipse(mask, ci, axes, angle, 0, 360, 1, -1)
+    inner = (max(1, int(axes[0] * 0.55)), max(1, int(axes[1] * 0.5)))
+    cv2.ellipse(canvas, ci, inner, angle, 0, 360, (col * 0.72).tolist(), -1, cv2.LINE_AA)
+
+
+def _face_features(rng, proj: _Projector, canvas, hair: HairColour, r: float) -> None:
+    brow_col = (lab_to_rgb(np.array(hair.base_lab)) * 1.1).tolist()
+    for side in (-1, 1):
+        brow = np.array([unit(side * a, -3 + 2.5 * np.sin(np.radians(a * 4))) for a in range(8, 40, 4)])
+        xy, depth = proj(brow)
+        if depth.min() > 0.05:
+            poly = np.round(xy * 16).astype(np.int32)
+            cv2.polylines(canvas, [poly], False, brow_col, max(1, int(r * 0.05)), cv2.LINE_AA, shift=4)
+        eye_xy, eye_depth = proj(unit(side * 22, -17)[None])
+        if eye_depth[0] > 0.35:
+            axes = (max(1, int(r * 0.1)), max(1, int(r * 0.035 * eye_depth[0])))
+            cv2.ellipse(canvas, tuple(int(v) for v in eye_xy[0]), axes, 0, 0, 360, (0.12, 0.08, 0.07), -1)
+
+
+def _head_fields(rng, size: int, proj: _Projector, pattern: LossPattern, style: str) -> np.ndarray:
+    """Per-pixel smooth head quantities at full size, channels: relative density, scalp margin (deg above
+    the hairline), flow x, flow y, diffuse light, specular, skin mottle, redness, elevation, |azimuth|."""
+    f = 3 if size >= 192 else 1  # fields are smooth: a third of the resolution, then upsampled
+    hs = -(-size // f)
+    g = (np.arange(hs, dtype=np.float32) + 0.5) * (size / hs) - 0.5  # coarse-grid centres in full px
+    yy, xx = np.meshgrid(g, g, indexing="ij")
+    u = (xx - proj.cx) / (proj.r * proj.ax)
+    v = -(yy - proj.cy) / (proj.r * proj.ay)
+    rho = np.clip(u * u + v * v, 0, 0.999)
+    q = np.stack([u, v, np.sqrt(1 - rho)], -1) / np.sqrt(np.maximum(u * u + v * v + 1 - rho, 1e-6))[..., None]
+    p = q @ proj.m
+    azim = np.degrees(np.arctan2(p[..., 0], p[..., 1]))
+    elev = np.degrees(np.arcsin(np.clip(p[..., 2], -1, 1)))
+    margin = elev - hairline_elevation(azim, rng.normal(0, 3)) - 1.5 * smooth_noise(rng, hs, hs, 5)
+    d = (1.0 - pattern.loss(p)) * (1.0 + 0.1 * smooth_noise(rng, hs, hs, rng.uniform(3, 8)))
+    g3 = growth_direction(p, 1.2 if style == "long" else 0.0) @ proj.m.T
+    light = np.array([rng.normal(0, 0.6), rng.normal(0.3, 0.5), rng.uniform(0.4, 1.2)], np.float32)
+    light /= np.linalg.norm(light)
+    ambient = rng.uniform(0.3, 0.6)
+    ql = q @ light
+    diffuse = ambient + (1 - ambient) * np.clip(ql, 0, 1) ** rng.uniform(0.7, 1.6)
+    refl_z = 2 * ql * q[..., 2] - light[2]
+    sebum = np.clip(1.0 + 0.6 * smooth_noise(rng, hs, hs, 14), 0.2, 2.0)
+    spec = rng.uniform(0.05, 0.6) * np.clip(refl_z, 0, 1) ** rng.uniform(8, 40) * sebum
+    mottle = 0.05 * smooth_noise(rng, hs, hs, rng.uniform(8, 25))
+    redness = np.clip(smooth_noise(rng, hs, hs, 4), 0, None) * rng.uniform(0, 0.06)
+    half = np.stack(
+        [
+            d,
+            margin,
+            g3[..., 0] * proj.ax,
+            -g3[..., 1] * proj.ay,
+            diffuse,
+            spec,
+            mottle,
+            redness,
+            elev,
+            np.abs(azim),
+        ],
+        -1,
+    ).astype(np.float32)
+    return cv2.resize(half, (size, size), interpolation=cv2.INTER_LINEAR)
+
+
+def _scars(rng, size, proj, fields, zones, mm_px, region) -> tuple[np.ndarray, list[dict]]:
+    """Scar masks on visible scalp, with their records (type, size, share of scalp)."""
+    mask = np.zeros((size, size), np.uint8)
+    scalp = zones > 0
+    if rng.random() > 0.38 or scalp.sum() < 30:
+        return mask, []
+    back_visible = region in ("back", "crown", "side")
+    kinds = (
+        ["fut_strip", "fue_dots", "irregular", "raised"]
+        if back_visible
+        else ["fue_dots", "irregular", "raised"]
+    )
+    kind = str(rng.choice(kinds))
+    record: dict = {"type": kind}
+    if kind == "fut_strip":
+        width_mm = rng.uniform(1.0, 10.0)
+        half_deg = max(np.degrees(width_mm / 2 / HEAD_RADIUS_MM), 0.6 * np.degrees(mm_px / HEAD_RADIUS_MM))
+        elev, abs_az = fields[..., 8], fields[..., 9]
+        e0 = rng.uniform(-22, 2) + 2.0 * np.sin(np.radians(abs_az) * rng.uniform(2, 4))
+        mask[(np.abs(elev - e0) < half_deg) & (abs_az > 180 - rng.uniform(50, 85))] = 1
+        record.update(width_mm=round(float(width_mm), 2), stretched=bool(width_mm > 4))
+    elif kind == "fue_dots":
+        k = int(rng.integers(150, 700))
+        az = rng.uniform(70, 180, k) * rng.choice([-1, 1], k)
+        el = rng.uniform(-35, 18, k)
+        xy, depth = proj(np.stack([unit(a, e) for a, e in zip(az, el, strict=True)]))
+        radius_mm = rng.uniform(0.4, 0.5)
+        rad = max(1, int(round(radius_mm / mm_px)))
+        for (x, y), dz in zip(xy, depth, strict=True):
+            if dz > 0.15:
+                cv2.circle(mask, (int(round(x)), int(round(y))), rad, 1, -1)
+        record.update(count_total=k, diameter_mm=round(float(2 * radius_mm), 2))
+    else:
+        ys, xs = np.nonzero(scalp)
+        i = rng.integers(len(xs))
+        start = (float(xs[i]), float(ys[i]))
+        if kind == "irregular":
+            length_mm, width_mm = rng.uniform(15, 60), rng.uniform(2, 8)
+            mask = random_walk_mask(rng, (size, size), start, length_mm / 4 / mm_px, width_mm / mm_px, 5)
+        else:
+            length_mm, width_mm = rng.uniform(8, 35), rng.uniform(3, 10)
+            mask = blob_mask(rng, (size, size), start, length_mm / mm_px, width_mm / mm_px)
+        record.update(length_mm=round(float(length_mm), 1), width_mm=round(float(width_mm), 1))
+    mask &= scalp
+    pixels = int(mask.sum())
+    if pixels == 0:
+        return mask, []
+    record["_pixels"] = pixels
+    return mask, [record]

@@ -1,0 +1,142 @@
+"""Label consistency of the procedural renderer: the labels must be exactly true of the pixels.
+
+These skip until smpvision.synth.render_sample exists.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from smpvision.contracts import (
+    CLOSEUP_REGIONS,
+    OVERVIEW_REGIONS,
+    SCAR_TYPES,
+    VIEW_KINDS,
+    ZONE_CLASSES,
+    ZONE_IDS,
+)
+
+SIZE = 192
+PER_KIND = 6
+# Optional explicit count fields a label may carry; when present they must agree with the point list.
+_COUNT_KEYS = ("hair_count", "n_hairs", "count")
+
+
+@pytest.fixture(scope="session")
+def samples(render_sample: Callable[..., Any]) -> list[tuple[str, Any]]:
+    return [
+        (kind, render_sample(seed=(11, k, i), size=SIZE, kind=kind))
+        for k, kind in enumerate(VIEW_KINDS)
+        for i in range(PER_KIND)
+    ]
+
+
+def _points(label: dict[str, Any]) -> np.ndarray:
+    return np.asarray(label["hairs"], dtype=np.float64).reshape(-1, 2)
+
+
+def _zone_at(zones: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    h, w = zones.shape
+    x = np.clip(np.rint(pts[:, 0]).astype(int), 0, w - 1)
+    y = np.clip(np.rint(pts[:, 1]).astype(int), 0, h - 1)
+    return zones[y, x]
+
+
+def test_arrays_and_view(samples: list[tuple[str, Any]]) -> None:
+    for kind, s in samples:
+        assert s.image.shape == (SIZE, SIZE, 3) and s.image.dtype == np.uint8
+        assert s.zones.shape == (SIZE, SIZE) and s.zones.dtype == np.uint8
+        assert int(s.zones.max()) < len(ZONE_CLASSES), "zone ids must be 0..4"
+        json.dumps(s.label)  # must be JSON-serialisable as it stands
+        view = s.label["view"]
+        assert view["kind"] == kind
+        assert view["region"] in (OVERVIEW_REGIONS if kind == "overview" else CLOSEUP_REGIONS)
+        for scar in s.label.get("scars") or []:
+            assert scar["type"] in SCAR_TYPES
+
+
+def test_same_seed_same_sample(render_sample: Callable[..., Any]) -> None:
+    a = render_sample(seed=(5, 1), size=128, kind=None, closeup_fraction=0.5)
+    b = render_sample(seed=(5, 1), size=128, kind=None, closeup_fraction=0.5)
+    np.testing.assert_array_equal(a.image, b.image)
+    np.testing.assert_array_equal(a.zones, b.zones)
+    assert a.label == b.label
+
+
+def test_hair_points_inside_and_counted(samples: list[tuple[str, Any]]) -> None:
+    total = 0
+    for _, s in samples:
+        pts = _points(s.label)
+        total += len(pts)
+        # Pixel centres are integer coordinates, so the image spans [-0.5, size - 0.5].
+        assert (pts >= -0.5).all() and (pts <= SIZE - 0.5).all()
+        for key in _COUNT_KEYS:
+            if isinstance(s.label.get(key), int):
+                assert s.label[key] == len(pts)
+        # a visible hair exit lies on hair-bearing scalp: never on background or scar pixels
+        z = _zone_at(s.zones, pts)
+        assert ((z >= ZONE_IDS["hair"]) & (z <= ZONE_IDS["bald"])).all()
+        if (s.zones == ZONE_IDS["hair"]).mean() > 0.01:  # (a bald scalp may have no hair at all)
+            assert len(pts) > 0
+    assert total > 0
+
+
+def test_hairs_avoid_scars(samples: list[tuple[str, Any]]) -> None:
+    on_scar = total = 0
+    for _, s in samples:
+        if not (s.zones == ZONE_IDS["scar"]).any():
+            continue
+        z = _zone_at(s.zones, _points(s.label))
+        on_scar += int((z == ZONE_IDS["scar"]).sum())
+        total += len(z)
+    if total == 0:
+        pytest.skip("no rendered sample had a scar")
+    assert on_scar / total <= 0.02, f"{on_scar}/{total} hair points on scar pixels"
+
+
+def test_bald_is_sparse_compared_with_hair(samples: list[tuple[str, Any]]) -> None:
+    counts = {"hair": [0, 0], "bald": [0, 0]}  # [points, pixels]
+    for _, s in samples:
+        z = _zone_at(s.zones, _points(s.label))
+        for name in counts:
+            counts[name][0] += int((z == ZONE_IDS[name]).sum())
+            counts[name][1] += int((s.zones == ZONE_IDS[name]).sum())
+    if counts["bald"][1] == 0 or counts["hair"][1] == 0:
+        pytest.skip("rendered samples lacked a bald or a hair zone")
+    hair_density = counts["hair"][0] / counts["hair"][1]
+    bald_density = counts["bald"][0] / counts["bald"][1]
+    assert hair_density > 0
+    assert bald_density <= 0.25 * hair_density, (bald_density, hair_density)
+
+
+def test_skin_tone_consistent(samples: list[tuple[str, Any]]) -> None:
+    for _, s in samples:
+        skin = s.label["skin"]
+        assert skin["fitzpatrick"] in range(1, 7)
+        L, _a, b = skin["lab"]
+        ita = math.degrees(math.atan2(L - 50.0, b))
+        assert abs(ita - skin["ita_deg"]) <= 0.5, (ita, skin)
+
+
+def test_issue_acceptance_mix(render_sample: Callable[..., Any]) -> None:
+    """What `smpvision synth --n 48 --size 384 --seed 7` must contain: all zone classes, ≥ 3 scar types,
+    ≥ 5 Fitzpatrick types (the CLI renders sample i with seed (7, i))."""
+    classes: set[int] = set()
+    scar_types: set[str] = set()
+    skin_types: set[int] = set()
+    for i in range(48):
+        s = render_sample(seed=(7, i), size=384)
+        classes |= set(np.unique(s.zones).tolist())
+        scar_types |= {scar["type"] for scar in s.meta["scars"]}
+        skin_types.add(s.meta["skin"]["fitzpatrick"])
+        if s.meta["scars"]:
+            assert (s.zones == ZONE_IDS["scar"]).any(), "a listed scar must be visible in the mask"
+    assert classes == set(range(len(ZONE_CLASSES)))
+    assert len(scar_types) >= 3, scar_types
+    assert len(skin_types) >= 5, skin_types
