@@ -59,20 +59,19 @@ def render_sample(
 
     skin = sample_skin(rng)
     hair = sample_hair(rng)
-    style, length_mm = sample_length_mm(rng)
+    style, length_mm = sample_length_mm(rng, closeup=kind == "closeup")
     form = str(rng.choice(HAIR_FORMS, p=[0.6, 0.28, 0.12]))
     density = float(rng.uniform(130, 240))  # hairs/cm² of this client's hair-bearing scalp
 
     render = render_closeup if kind == "closeup" else render_overview
     scene = render(rng, size, region, skin, hair, style, length_mm, form, density)
     img = apply_photometric(rng, scene.image, closeup=kind == "closeup")
-    scene.image = img
+    if kind == "closeup" and region == "trichoscope" and rng.random() < 0.25:
+        img, scene.zones, scene.hairs = lens_circle(rng, img, scene.zones, scene.hairs)
+    scene.image = quantise(img)  # warping 8-bit pixels is several times cheaper than float
     apply_geometry(rng, scene, perspective=rng.uniform(0, 0.06 if kind == "overview" else 0.03), rot90=True)
-    if kind == "closeup":
-        if region == "trichoscope" and rng.random() < 0.25:
-            scene.image, scene.zones, scene.hairs = lens_circle(rng, scene.image, scene.zones, scene.hairs)
-    image = quantise(scene.image)
-    if kind == "closeup":
+    image = scene.image
+    if kind == "closeup" and rng.random() < (0.6 if region == "trichoscope" else 0.1):  # capture software
         image, scene.zones, scene.hairs = burn_in(rng, image, scene.zones, scene.hairs, scene.mm_per_px)
     image = jpeg_roundtrip(rng, image)
     zones = np.ascontiguousarray(scene.zones, np.uint8)

@@ -53,16 +53,15 @@ def apply_geometry(rng: np.random.Generator, scene: RenderedScene, perspective: 
 def apply_photometric(rng: np.random.Generator, img: np.ndarray, closeup: bool) -> np.ndarray:
     """Exposure, white balance, vignetting, optical blur, sensor noise; returns float 0..1."""
     h, w = img.shape[:2]
-    img = img * rng.uniform(0.7, 1.25)
-    wb = np.exp(rng.normal(0, 0.06, 3)).astype(np.float32)
+    gain = rng.uniform(0.7, 1.25) * np.exp(rng.normal(0, 0.06, 3)).astype(np.float32)  # exposure × WB
     if closeup and rng.random() < 0.5:  # polarised dermoscope LEDs look cold and blue-white
-        wb *= np.float32([0.92, 0.98, 1.12])
-    img = img * wb
+        gain *= np.float32([0.92, 0.98, 1.12])
     yy, xx = np.ogrid[0:h, 0:w]
     yy, xx = yy.astype(np.float32), xx.astype(np.float32)
     cx, cy = w * rng.uniform(0.35, 0.65), h * rng.uniform(0.35, 0.65)
     r2 = ((xx - cx) ** 2 + (yy - cy) ** 2) / (0.5 * (h * h + w * w))
-    img = img * (1 - rng.uniform(0.0, 0.5 if closeup else 0.35) * r2)[..., None]
+    vignette = 1 - rng.uniform(0.0, 0.5 if closeup else 0.35) * r2
+    img = img * (vignette[..., None] * gain.astype(np.float32))  # one pass for all three
     if rng.random() < (0.25 if not closeup else 0.1):  # flash hotspot
         hot = np.exp(-r2 / rng.uniform(0.02, 0.15)) * rng.uniform(0.1, 0.35)
         img = img + hot[..., None]
@@ -77,9 +76,9 @@ def apply_photometric(rng: np.random.Generator, img: np.ndarray, closeup: bool) 
         kern = cv2.warpAffine(kern, rot, (k, k))
         img = cv2.filter2D(img, -1, kern / max(float(kern.sum()), 1e-6))
     sigma = rng.uniform(0.003, 0.03)
-    # shot noise, mostly in luminance after the phone's processing
-    luma = rng.standard_normal((h, w), dtype=np.float32)[..., None] * sigma
-    img = img + luma * np.sqrt(np.clip(img, 0.02, 1))
+    # shot noise, mostly in luminance after the phone's processing; grows with brightness
+    luma = rng.standard_normal((h, w), dtype=np.float32) * sigma * np.sqrt(np.clip(img[..., 1], 0.02, 1))
+    img = img + luma[..., None]
     return np.clip(img, 0, 1)
 
 

@@ -88,15 +88,13 @@ def _scar_mask(rng, size: int, mm_px: float) -> tuple[np.ndarray, dict]:
 
 
 def _skin_texture(rng, size: int, mm_px: float, skin_rgb: np.ndarray) -> np.ndarray:
+    """Bare skin: mottling, redness, ~0.15 mm epidermal cells and a network of whitish furrows.
+    Built as single-channel modulation maps and applied to the colour once."""
     field = size * mm_px
-    img = np.empty((size, size, 3), np.float32)
-    img[:] = skin_rgb
-    img *= (1 + 0.05 * smooth_noise(rng, size, size, rng.uniform(2, 5)))[..., None]
-    red = np.clip(smooth_noise(rng, size, size, 3), 0, None) * rng.uniform(0.0, 0.08)
-    img[..., 1:] *= (1 - red)[..., None]
-    # epidermal micro-relief: ~0.15 mm cells and a network of whitish furrows
+    lum = 1 + 0.05 * smooth_noise(rng, size, size, rng.uniform(2, 5))
+    red = np.clip(smooth_noise(rng, size, size, 3, 2), 0, None) * rng.uniform(0.0, 0.08)
     cells = max(3.0, field / 0.15)
-    img *= (1 + 0.035 * smooth_noise(rng, size, size, min(cells, size / 3), 2))[..., None]
+    lum *= 1 + 0.035 * smooth_noise(rng, size, size, min(cells, size / 3), 2)
     creases = np.zeros((size, size), np.float32)
     for _ in range(int(rng.integers(8, 30))):
         p0 = rng.uniform(-0.2, 1.2, 2) * size
@@ -105,21 +103,23 @@ def _skin_texture(rng, size: int, mm_px: float, skin_rgb: np.ndarray) -> np.ndar
         cv2.line(creases, tuple(int(v) for v in p0), tuple(int(v) for v in p1), float(rng.choice([-1, 1])),
                  max(1, int(size / 250)), cv2.LINE_AA)  # fmt: skip
     creases = cv2.GaussianBlur(creases, (0, 0), max(0.8, size / 400))
-    img *= (1 + rng.uniform(0.03, 0.1) * creases)[..., None]
-    return img
+    lum *= 1 + rng.uniform(0.03, 0.1) * creases
+    chroma = lum * (1 - red)
+    return np.stack([lum, chroma, chroma], -1) * skin_rgb.astype(np.float32)
 
 
 def _flakes(rng, img: np.ndarray, mm_px: float) -> None:
-    """White scales (dandruff, dry skin) lying on the skin, semi-transparent."""
+    """White scales (dandruff, dry skin) lying on the skin: small, ragged, semi-transparent."""
     size = img.shape[0]
     layer = np.zeros((size, size), np.float32)
     for _ in range(int(rng.integers(2, 25))):
         c = rng.uniform(0, size, 2)
-        r = rng.uniform(0.05, 0.5) / mm_px
-        pts = c + rng.normal(0, r, (int(rng.integers(4, 8)), 2))
-        hull = cv2.convexHull(np.round(pts).astype(np.int32))
-        cv2.fillConvexPoly(layer, hull, float(rng.uniform(0.3, 0.8)), cv2.LINE_AA)
-    layer = cv2.GaussianBlur(layer, (0, 0), 1.0)[..., None]
+        r = rng.uniform(0.02, 0.18) / mm_px
+        ang = np.sort(rng.uniform(0, 2 * np.pi, 9))
+        rad = r * rng.uniform(0.4, 1.0, 9)
+        pts = c + np.stack([np.cos(ang) * rad, np.sin(ang) * rad], 1)
+        cv2.fillPoly(layer, [np.round(pts).astype(np.int32)], float(rng.uniform(0.2, 0.6)), cv2.LINE_AA)
+    layer = cv2.GaussianBlur(layer, (0, 0), max(1.0, 0.01 / mm_px))[..., None]
     img[:] = img * (1 - layer) + np.float32([0.93, 0.93, 0.95]) * layer
 
 
@@ -191,38 +191,24 @@ def render_closeup(
     n = len(exits_a)
     cols = hair.strand_rgb(rng, n)
 
-    # perifollicular halo (sebum/scale) under the shaft base, then the shafts
+    # perifollicular halo (sebum/scale) under the shaft base: exits splatted, then one blur
     canvas = np.round(np.clip(img, 0, 1) * 255).astype(np.uint8)
+    w_px = np.maximum(np.asarray(widths, np.float32) / mm_px, 1.0)
+    sigma = max(1.0, 0.04 / mm_px, 1.4 * float(np.median(w_px)) if n else 1.0)
     halo = np.zeros((size, size), np.float32)
-    halo_strength = rng.uniform(0.15, 0.6)
-    order = rng.permutation(n)
-    for i in order:
-        x, y = exits_a[i]
-        w_px = max(1.0, widths[i] / mm_px)
-        cv2.circle(halo, (int(x), int(y)), int(max(1, w_px * rng.uniform(1.0, 2.2))), 1.0, -1)
-    halo = cv2.GaussianBlur(halo, (0, 0), max(1.0, 0.04 / mm_px)) * halo_strength
+    if n:
+        ei = np.clip(np.round(exits_a).astype(np.int64), 0, size - 1)
+        strength = rng.uniform(0.5, 1.0, n) * 2 * np.pi * sigma * sigma  # peak ≈ 1 for a lone exit
+        halo = (
+            np.bincount(ei[:, 1] * size + ei[:, 0], strength, size * size)
+            .reshape(size, size)
+            .astype(np.float32)
+        )
+        halo = np.minimum(cv2.GaussianBlur(halo, (0, 0), sigma), 1.0) * rng.uniform(0.15, 0.6)
     halo_col = np.float32([0.85, 0.88, 0.95]) * 255
     canvas = (canvas * (1 - halo[..., None]) + halo_col * halo[..., None]).astype(np.uint8)
-    for i in order:
-        x, y = exits_a[i]
-        w_px = max(1.0, widths[i] / mm_px)
-        ang = angles[i]
-        L = lengths[i] / mm_px
-        d2 = np.array([np.cos(ang), np.sin(ang)])
-        col = cols[i] * mini[i] + skin_rgb * (1 - mini[i]) * 0.7 + cols[i] * (1 - mini[i]) * 0.3
-        if L > 6 * w_px and form != "straight":  # wavy/coiled shafts bend
-            s = np.linspace(0, 1, 8)[:, None]
-            bend = np.sin(s * np.pi * (1 if form == "wavy" else 3)) * L * (0.06 if form == "wavy" else 0.12)
-            pts = np.array([x, y]) + s * L * d2 + bend * np.array([-d2[1], d2[0]])
-        else:
-            pts = np.array([[x, y], [x + d2[0] * L, y + d2[1] * L]])
-        poly = np.round(pts * 16).astype(np.int32)
-        th = max(1, int(round(w_px)))
-        cv2.polylines(canvas, [poly], False, (col * 255).tolist(), th, cv2.LINE_AA, shift=4)
-        if th >= 3:  # cylinder highlight along the shaft
-            hl = np.round((pts + np.array([-d2[1], d2[0]]) * w_px * 0.2) * 16).astype(np.int32)
-            hi = np.clip(col * 1.6 + 0.12, 0, 1) * 255
-            cv2.polylines(canvas, [hl], False, hi.tolist(), max(1, th // 4), cv2.LINE_AA, shift=4)
+    _draw_shafts(canvas, exits_a, np.asarray(angles), w_px, np.asarray(lengths) / mm_px,
+                 np.asarray(mini, np.float32), cols, skin_rgb, form)  # fmt: skip
     out = canvas.astype(np.float32) / 255.0
     # a light veil over the hair base: the shaft emerges from under translucent skin
     out = out * (1 - 0.5 * halo[..., None]) + np.float32([0.85, 0.88, 0.95]) * 0.5 * halo[..., None]
@@ -242,6 +228,36 @@ def render_closeup(
         image=out, zones=zones, hairs=hairs, mm_per_px=float(mm_px), region=region, pattern=situation,
         scars=scars, extra={"field_mm": round(float(field), 2)},
     )  # fmt: skip
+
+
+def _draw_shafts(canvas, exits, angles, w_px, length_px, mini, cols, skin_rgb, form: str) -> None:
+    """Shafts as cylinders (core + highlight). Hairs of one thickness and shade are drawn in a single
+    polylines call: per-hair calls dominate the cost of a dense macro field."""
+    n = len(exits)
+    if n == 0:
+        return
+    m = mini[:, None]
+    col = cols * (m + (1 - m) * 0.3) + skin_rgb * (1 - m) * 0.7  # miniaturised hairs are paler
+    d2 = np.stack([np.cos(angles), np.sin(angles)], 1)
+    perp = np.stack([-d2[:, 1], d2[:, 0]], 1)
+    s = np.linspace(0, 1, 8)[None, :, None]
+    bend_amp = {"straight": 0.0, "wavy": 0.06, "coiled": 0.12}[form]
+    waves = 1 if form == "wavy" else 3
+    bends = (length_px > 6 * w_px) * length_px * bend_amp
+    pts = exits[:, None, :] + s * (length_px[:, None, None] * d2[:, None, :])
+    pts += np.sin(s * np.pi * waves) * bends[:, None, None] * perp[:, None, :]
+    thick = np.maximum(1, np.round(w_px)).astype(int)
+    shade = np.round(col.mean(1) * 8).astype(int)
+    for key in sorted(set(zip(thick.tolist(), shade.tolist(), strict=True))):
+        members = np.flatnonzero((thick == key[0]) & (shade == key[1]))
+        polys = list(np.round(pts[members] * 16).astype(np.int32))
+        c = col[members].mean(0)
+        cv2.polylines(canvas, polys, False, (c * 255).tolist(), key[0], cv2.LINE_AA, shift=4)
+        if key[0] >= 3:  # cylinder highlight along the shaft
+            off = pts[members] + perp[members, None, :] * (w_px[members, None, None] * 0.2)
+            hi = np.clip(c * 1.6 + 0.12, 0, 1) * 255
+            cv2.polylines(canvas, list(np.round(off * 16).astype(np.int32)), False, hi.tolist(),
+                          max(1, key[0] // 4), cv2.LINE_AA, shift=4)  # fmt: skip
 
 
 def _glints(rng, img: np.ndarray, mm_px: float) -> None:

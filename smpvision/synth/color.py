@@ -157,8 +157,8 @@ class HairColour:
         base, white = lab_to_rgb(np.array([self.base_lab, WHITE_SHAFT_LAB], np.float32))
         is_white = (rng.random(n) < self.grey_fraction)[:, None]
         rgb = np.where(is_white, white, base).astype(np.float32)
-        gain = rng.normal(1.0, 0.12, (n, 1)).astype(np.float32)
-        warm = rng.normal(0.0, 0.02, (n, 1)).astype(np.float32) * np.float32([1.0, 0.0, -1.0])
+        gain = 1.0 + 0.12 * rng.standard_normal((n, 1), dtype=np.float32)
+        warm = 0.02 * rng.standard_normal((n, 1), dtype=np.float32) * np.float32([1.0, 0.0, -1.0])
         return np.clip(rgb * gain + warm, 0.0, 1.0)
 
 

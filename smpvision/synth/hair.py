@@ -12,13 +12,23 @@ import cv2
 import numpy as np
 
 HAIR_FORMS: tuple[str, ...] = ("straight", "wavy", "coiled")
-_MAX_SAMPLES = 200_000  # strands × steps; beyond this strands are subsampled with compensating width
+_MAX_SAMPLES = 120_000  # strands × steps; beyond this strands are subsampled with compensating width
 
 
 @dataclass
 class StrandLayer:
     coverage: np.ndarray  # (H, W) float32 0..1: fraction of the pixel hidden by hair
     colour: np.ndarray  # (H, W, 3) float32 mean colour of the hair over each pixel
+
+
+def strand_steps(length_px: np.ndarray) -> int:
+    """Samples along each strand (about one per 1.4 px of the longest)."""
+    return int(np.clip(np.ceil(float(length_px.max(initial=1.0)) / 1.4), 1, 32))
+
+
+def strand_budget(length_px: np.ndarray) -> int:
+    """How many strands splat_strands draws at most: callers can subsample before computing colours."""
+    return max(1, _MAX_SAMPLES // strand_steps(length_px))
 
 
 def splat_strands(
@@ -41,7 +51,7 @@ def splat_strands(
     n = len(start)
     if n == 0:
         return StrandLayer(np.zeros(shape, np.float32), np.zeros((*shape, 3), np.float32))
-    steps = int(np.clip(np.ceil(float(length_px.max()) / 1.0), 1, 40))
+    steps = strand_steps(length_px)
     weight = width_px.astype(np.float32)
     if n * steps > _MAX_SAMPLES:  # keep cost bounded: fewer, proportionally wider strands
         keep = rng.choice(n, _MAX_SAMPLES // steps, replace=False)
@@ -64,39 +74,41 @@ def splat_strands(
             ang = curl * np.sin(phase + freq * k) * 0.5
             c, s_ = np.cos(ang), np.sin(ang)
             d = np.stack([d[:, 0] * c - d[:, 1] * s_, d[:, 0] * s_ + d[:, 1] * c], 1)
-        d /= np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-6)
+        if curl or flow is not None:
+            d /= np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-6)
         path[k] = pos
         pos += d * step[:, None]
-    # one bincount over all samples: strand area per pixel, and colour-weighted area
+    # one bincount over all samples: strand area per pixel
     xi = np.round(path[..., 0]).astype(np.int64).ravel()
     yi = np.round(path[..., 1]).astype(np.int64).ravel()
-    area = np.broadcast_to(weight * step, (steps, n)).ravel()
     ok = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-    idx = yi[ok] * w + xi[ok]
-    a = area[ok]
-    cov = np.bincount(idx, a, h * w).astype(np.float32)
-    # colour changes slowly along a strand: four samples per strand weigh the colour mix
+    xi, yi = xi[ok], yi[ok]
+    a = np.broadcast_to(weight * step, (steps, n)).ravel()[ok]
+    cov = np.bincount(yi * w + xi, a, h * w).astype(np.float32).reshape(h, w)
+    # sub-pixel softness of thin shafts, then area → coverage (overlapping strands saturate)
+    coverage = 1.0 - np.exp(-cv2.GaussianBlur(cov, (0, 0), 0.65))
+    # colour changes slowly along and across strands: four samples per strand, splatted at half size
     sel = np.zeros((steps, n), bool)
     sel[np.unique(np.linspace(0, steps - 1, min(steps, 4)).astype(int))] = True
     sel = sel.ravel()[ok]
     strand = np.broadcast_to(np.arange(n), (steps, n)).ravel()[ok][sel]
-    idx_c, a_c = idx[sel], a[sel]
-    col = np.stack([np.bincount(idx_c, a_c * colour[strand, c], h * w) for c in range(3)], 1).astype(
-        np.float32
+    hh, hw = (h + 1) // 2, (w + 1) // 2
+    idx_c = (yi[sel] // 2) * hw + xi[sel] // 2
+    a_c = a[sel]
+    fallback = colour.mean(0)
+    eps = 1e-4  # a trace of the mean strand colour where no colour sample landed
+    col = np.stack(
+        [np.bincount(idx_c, a_c * colour[strand, c], hh * hw) + eps * fallback[c] for c in range(3)], 1
     )
-    col_w = np.bincount(idx_c, a_c, h * w).astype(np.float32)
-    cov = cov.reshape(h, w)
-    # sub-pixel softness of thin shafts, then area → coverage (overlapping strands saturate)
-    cov_b = cv2.GaussianBlur(cov, (0, 0), 0.55)
-    col_b = cv2.GaussianBlur(col.reshape(h, w, 3), (0, 0), 1.5)
-    w_b = cv2.GaussianBlur(col_w.reshape(h, w), (0, 0), 1.5)[..., None]
-    mean_col = np.where(w_b > 1e-5, col_b / np.maximum(w_b, 1e-9), colour.mean(0).astype(np.float32))
-    coverage = 1.0 - np.exp(-cov_b)
-    return StrandLayer(coverage.astype(np.float32), mean_col.astype(np.float32))
+    col /= (np.bincount(idx_c, a_c, hh * hw) + eps)[:, None]
+    mean_col = cv2.resize(col.reshape(hh, hw, 3).astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    return StrandLayer(coverage, mean_col)
 
 
-def sample_length_mm(rng: np.random.Generator) -> tuple[str, float]:
-    """Hair length style of a client: shaved stubble, short crop, or long hair lying over the scalp."""
-    style = str(rng.choice(["shaved", "short", "long"], p=[0.35, 0.4, 0.25]))
+def sample_length_mm(rng: np.random.Generator, closeup: bool = False) -> tuple[str, float]:
+    """Hair length style of a client: shaved stubble, short crop, or long hair lying over the scalp.
+    Close-ups (trichoscopy, density checks) are mostly taken of shaved or clipped scalp."""
+    p = [0.5, 0.35, 0.15] if closeup else [0.35, 0.4, 0.25]
+    style = str(rng.choice(["shaved", "short", "long"], p=p))
     length = {"shaved": rng.uniform(0.1, 1.0), "short": rng.uniform(1.5, 12.0), "long": rng.uniform(25, 90)}
     return style, float(length[style])

@@ -26,7 +26,7 @@ def burn_in(rng: np.random.Generator, img: np.ndarray, zones: np.ndarray, hairs:
             cv2.putText(
                 img, "1.0 mm", (x0 + int(bar) - int(60 * fs), y0 - 3), _FONT, 0.9 * fs, col, th, cv2.LINE_AA
             )
-    if rng.random() < 0.35:  # a measurement circle with its read-out box
+    if rng.random() < 0.25:  # a measurement circle with its read-out box
         c = tuple(int(v) for v in rng.uniform(0.1, 0.6, 2) * size)
         cv2.circle(img, c, int(rng.uniform(0.3, 0.6) * size), (215, 40, 40), th, cv2.LINE_AA)
         bx, by = int(size * rng.uniform(0.55, 0.75)), int(size * rng.uniform(0.15, 0.4))

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from .color import HairColour, SkinTone, lab_to_rgb
-from .hair import splat_strands
+from .hair import splat_strands, strand_budget
 from .noise import smooth_noise
 from .patterns import BALD_MAX, LossPattern, hairline_elevation, sample_pattern, unit, zones_from_density
 from .scars import blob_mask, random_walk_mask, relief_shading, scar_rgb
@@ -64,8 +64,8 @@ def growth_direction(p: np.ndarray, gravity: float) -> np.ndarray:
 
 
 class _Projector:
-    def __init__(self, m: np.ndarray, cx: float, cy: float, r: float, ax: float, ay: float):
-        self.m, self.cx, self.cy, self.r, self.ax, self.ay = m, cx, cy, r, ax, ay
+    def __init__(self, m: np.ndarray, cx: float, cy: float, r: float, ax: float, ay: float, size: int):
+        self.m, self.cx, self.cy, self.r, self.ax, self.ay, self.size = m, cx, cy, r, ax, ay, size
 
     def __call__(self, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         q = pts @ self.m.T
@@ -94,7 +94,7 @@ def render_overview(
     r = size * rng.uniform(0.22, 0.46)
     ax, ay = (rng.uniform(0.86, 1.0), 1.0) if rng.random() < 0.5 else (1.0, rng.uniform(0.86, 1.0))
     cx, cy = size * rng.uniform(0.32, 0.68), size * rng.uniform(0.32, 0.68)
-    proj = _Projector(m, cx, cy, r, ax, ay)
+    proj = _Projector(m, cx, cy, r, ax, ay, size)
     mm_px = HEAD_RADIUS_MM / r
     skin_rgb = lab_to_rgb(np.array(skin.lab))
     pattern = pattern or sample_pattern(rng)
@@ -108,13 +108,13 @@ def render_overview(
 
     # ---- head fields: smooth, so computed at reduced resolution and upsampled in one resize
     fields = _head_fields(rng, size, proj, pattern, style)
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
-    rho = ((xx - cx) / (r * ax)) ** 2 + ((yy - cy) / (r * ay)) ** 2
+    yy, xx = np.ogrid[0:size, 0:size]
+    rho = ((xx.astype(np.float32) - cx) / (r * ax)) ** 2 + ((yy.astype(np.float32) - cy) / (r * ay)) ** 2
     head = rho < 1.0
-    qz = np.sqrt(np.clip(1 - rho, 0, 1))
     d = fields[..., 0]
     scalp = head & (fields[..., 1] > 0)
-    zones = np.where(scalp, zones_from_density(d), 0).astype(np.uint8)
+    zones = zones_from_density(d)
+    zones[~scalp] = 0
 
     # ---- scars
     scar_mask, scars = _scars(rng, size, proj, fields, zones, mm_px, region)
@@ -122,40 +122,47 @@ def render_overview(
     scar_col = scar_rgb(rng, skin.lab, scars[0]["type"]) if scars else None
 
     # ---- occluders drawn over the head later (ears, hands): they hide scalp, so they shape the labels
-    occ_rgb = np.zeros_like(canvas)
+    # Drawn twice from one seed: the mask now (labels, hair exits), the pixels after the hair.
+    occ_seed = int(rng.integers(2**63))
+    with_hands = rng.random() < 0.12
     occ = np.zeros((size, size), np.uint8)
-    for side in (-1, 1):
-        _ear(rng, proj, side, occ_rgb, occ, skin_rgb, r)
-    if rng.random() < 0.12:
-        draw_hands(rng, occ_rgb, occ, skin_rgb, size)
+    _occluders(np.random.default_rng(occ_seed), proj, None, occ, skin_rgb, r, with_hands)
     zones[occ > 0] = 0
 
     # ---- hair exits: Poisson with expected hairs per pixel (foreshortened area), none on scars
-    hair_px = (zones >= 1) & (zones <= 3)
-    area_cm2 = (mm_px / 10.0) ** 2 / np.maximum(qz, 0.2)
-    d_eff = np.where(d < BALD_MAX, d * 0.4, d)
-    lam = np.where(hair_px, np.clip(d_eff, 0, 1.3) * density_cm2 * area_cm2, 0).astype(np.float32)
-    exits = sample_exits(rng, lam)
+    hb = (slice(max(int(cy - r * ay) - 1, 0), min(int(cy + r * ay) + 2, size)),
+          slice(max(int(cx - r * ax) - 1, 0), min(int(cx + r * ax) + 2, size)))  # fmt: skip
+    zb, db = zones[hb], d[hb]
+    area_cm2 = (mm_px / 10.0) ** 2 / np.maximum(np.sqrt(np.clip(1 - rho[hb], 0, 1)), 0.2)
+    lam = np.clip(np.where(db < BALD_MAX, db * 0.4, db), 0, 1.3) * (density_cm2 * area_cm2)
+    lam[(zb < 1) | (zb > 3)] = 0
+    exits = sample_exits(rng, lam.astype(np.float32)) + np.float32([hb[1].start, hb[0].start])
 
-    # ---- strands along the image-space growth direction
+    # ---- strands along the image-space growth direction (a bounded subset carries all hairs' area)
     ei = np.round(exits).astype(np.int32)
-    ex, ey = ei[:, 0], ei[:, 1]
-    fdir = fields[ey, ex, 2:4]
-    flen = np.linalg.norm(fdir, axis=1)
-    fdir = fdir / np.maximum(flen, 1e-6)[:, None]
-    mini = np.clip(d[ey, ex] / 0.8, 0.25, 1.0)  # miniaturised hairs in thinning zones: finer, shorter
-    n = len(exits)
-    shaft_mm = rng.uniform(0.06, 0.1) * rng.uniform(0.85, 1.15, n) * mini
+    flen_all = fields[ei[:, 1], ei[:, 0], 10]
+    mini_all = np.clip(d[ei[:, 1], ei[:, 0]] / 0.8, 0.25, 1.0)  # miniaturised hairs: finer, shorter
     # stubble stands up from the skin: its visible length is mostly the cut shaft seen at an angle
-    vis_len = np.maximum(length_mm * mini * np.maximum(flen, 0.35), shaft_mm * 1.5)
+    shaft_all = rng.uniform(0.06, 0.1) * mini_all
+    vis_all = np.maximum(length_mm * mini_all * np.maximum(flen_all, 0.35), shaft_all * 1.5)
+    n_all = len(exits)
+    keep = np.arange(n_all)
+    budget = strand_budget(vis_all / mm_px)
+    if n_all > budget:
+        keep = rng.choice(n_all, budget, replace=False)
+    n = len(keep)
+    ex, ey = ei[keep, 0], ei[keep, 1]
+    fdir = fields[ey, ex, 2:4]
+    fdir = fdir / np.maximum(np.linalg.norm(fdir, axis=1), 1e-6)[:, None]
+    mini = mini_all[keep]
+    shaft_mm = shaft_all[keep] * rng.uniform(0.85, 1.15, n) * (n_all / max(n, 1))
+    vis_len = vis_all[keep]
     strand_col = hair.strand_rgb(rng, n)
     m_ = mini[:, None]
     strand_col = strand_col * (m_ + (1 - m_) * 0.4) + skin_rgb * (1 - m_) * 0.6
-    flow = None
-    if style == "long":
-        flow = fields[..., 2:4] / np.maximum(np.linalg.norm(fields[..., 2:4], axis=-1, keepdims=True), 1e-6)
+    flow = fields[..., 2:4] if style == "long" else None  # unit length at the coarse grid
     layer = splat_strands(
-        rng, (size, size), exits, fdir, vis_len / mm_px, shaft_mm / mm_px * 1.6, strand_col,
+        rng, (size, size), exits[keep], fdir, vis_len / mm_px, shaft_mm / mm_px * 1.6, strand_col,
         form=form, flow=flow, follow=0.25,
     )  # fmt: skip
 
@@ -164,26 +171,25 @@ def render_overview(
     b = (slice(max(int(cy - r * ay) - reach, 0), min(int(cy + r * ay) + reach + 2, size)),
          slice(max(int(cx - r * ax) - reach, 0), min(int(cx + r * ax) + reach + 2, size)))  # fmt: skip
     fb = fields[b]
-    diffuse, spec = fb[..., 4], fb[..., 5]
-    skin_px = skin_rgb * (1 + fb[..., 6:7])
-    skin_px[..., 1:] *= 1 - fb[..., 7:8]
+    diffuse, spec, cov = fb[..., 4], fb[..., 5], layer.coverage[b]
+    shade = diffuse * (1 + fb[..., 6])
     if style == "shaved":  # hair below the skin of a shaved head shows as a grey shadow
-        under = np.clip(d[b], 0, 1) * rng.uniform(0.08, 0.22) * (1 - float(strand_col.mean()))
-        skin_px *= (1 - under * scalp[b])[..., None]
+        depth = rng.uniform(0.08, 0.22) * (1 - float(strand_col.mean()))
+        shade = shade * (1 - np.clip(d[b], 0, 1) * scalp[b] * depth)
+    red = shade * (1 - fb[..., 7])
+    skin_px = np.stack([shade, red, red], -1) * skin_rgb + (spec * (1 - cov))[..., None]
     if scar_col is not None:
         soft = cv2.GaussianBlur(scar_mask[b].astype(np.float32), (0, 0), 0.7)[..., None]
-        skin_px = skin_px * (1 - soft) + scar_col * soft
+        skin_px = skin_px * (1 - soft) + scar_col * diffuse[..., None] * soft
         if scars[0]["type"] == "raised":
             skin_px *= relief_shading(scar_mask[b], (0.6, -0.6), 2.5, 3.0)[..., None]
-            spec = spec + 0.15 * scar_mask[b]
-    cov = layer.coverage[b]
-    head_rgb = skin_px * diffuse[..., None] + (spec * (1 - cov))[..., None]
-    box = np.where(head[b][..., None], head_rgb, canvas[b])
-    a = cov[..., None]
-    canvas[b] = box * (1 - a) + layer.colour[b] * (diffuse * 0.95 + 0.3 * spec)[..., None] * a
+            skin_px += (0.15 * scar_mask[b])[..., None]
+    box = np.where(head[b][..., None], skin_px, canvas[b])
+    hair_rgb = layer.colour[b] * (diffuse * 0.95 + 0.3 * spec)[..., None]
+    canvas[b] = box + cov[..., None] * (hair_rgb - box)
 
     _face_features(rng, proj, canvas, hair, r)
-    canvas = np.where(occ[..., None] > 0, occ_rgb, canvas)
+    _occluders(np.random.default_rng(occ_seed), proj, canvas, None, skin_rgb, r, with_hands)
     if rng.random() < 0.1:
         marker_lines(rng, canvas, (zones >= 1) & (zones <= 3))
     canvas *= (1.0 + 0.12 * smooth_noise(rng, size, size, 2, 2))[..., None]  # uneven room light
@@ -202,6 +208,13 @@ def render_overview(
     )
 
 
+def _occluders(rng, proj: _Projector, canvas, mask, skin_rgb, r: float, with_hands: bool) -> None:
+    for side in (-1, 1):
+        _ear(rng, proj, side, canvas, mask, skin_rgb, r)
+    if with_hands:
+        draw_hands(rng, canvas, mask, skin_rgb, proj.size)
+
+
 def _ear(rng, proj: _Projector, side: int, canvas, mask, skin_rgb, r: float) -> None:
     anchor = np.array([[side * 1.0, -0.08, -0.18]], np.float32)
     xy, depth = proj(anchor)
@@ -217,10 +230,13 @@ def _ear(rng, proj: _Projector, side: int, canvas, mask, skin_rgb, r: float) -> 
     axes = (int(r * 0.3), int(r * max(0.1, 0.2 * (1 - abs(depth[0])) + 0.05)))
     ci = (int(c[0]), int(c[1]))
     col = skin_rgb * rng.uniform(0.88, 1.0) * np.array([1.02, 0.95, 0.95])
-    cv2.ellipse(canvas, ci, axes, angle, 0, 360, col.tolist(), -1, cv2.LINE_AA)
-    cv2.ellipse(mask, ci, axes, angle, 0, 360, 1, -1)
-    inner = (max(1, int(axes[0] * 0.55)), max(1, int(axes[1] * 0.5)))
-    cv2.ellipse(canvas, ci, inner, angle, 0, 360, (col * 0.72).tolist(), -1, cv2.LINE_AA)
+    if mask is not None:
+        cv2.ellipse(mask, ci, axes, angle, 0, 360, 1, -1)
+    if canvas is not None:  # rim, then the darker bowl of the concha set towards the head
+        cv2.ellipse(canvas, ci, axes, angle, 0, 360, col.tolist(), -1, cv2.LINE_AA)
+        inner = (max(1, int(axes[0] * 0.55)), max(1, int(axes[1] * 0.45)))
+        bowl = (int(ci[0] - out[0] * axes[1] * 0.25), int(ci[1] - out[1] * axes[1] * 0.25))
+        cv2.ellipse(canvas, bowl, inner, angle, 0, 360, (col * 0.82).tolist(), -1, cv2.LINE_AA)
 
 
 def _face_features(rng, proj: _Projector, canvas, hair: HairColour, r: float) -> None:
@@ -239,7 +255,8 @@ def _face_features(rng, proj: _Projector, canvas, hair: HairColour, r: float) ->
 
 def _head_fields(rng, size: int, proj: _Projector, pattern: LossPattern, style: str) -> np.ndarray:
     """Per-pixel smooth head quantities at full size, channels: relative density, scalp margin (deg above
-    the hairline), flow x, flow y, diffuse light, specular, skin mottle, redness, elevation, |azimuth|."""
+    the hairline), flow x, flow y (unit), diffuse light, specular, skin mottle, redness, elevation,
+    |azimuth|, flow length (foreshortening)."""
     f = 3 if size >= 192 else 1  # fields are smooth: a third of the resolution, then upsampled
     hs = -(-size // f)
     g = (np.arange(hs, dtype=np.float32) + 0.5) * (size / hs) - 0.5  # coarse-grid centres in full px
@@ -260,25 +277,15 @@ def _head_fields(rng, size: int, proj: _Projector, pattern: LossPattern, style: 
     ql = q @ light
     diffuse = ambient + (1 - ambient) * np.clip(ql, 0, 1) ** rng.uniform(0.7, 1.6)
     refl_z = 2 * ql * q[..., 2] - light[2]
-    sebum = np.clip(1.0 + 0.6 * smooth_noise(rng, hs, hs, 14), 0.2, 2.0)
+    sebum = np.clip(1.0 + 0.6 * smooth_noise(rng, hs, hs, 14, 2), 0.2, 2.0)
     spec = rng.uniform(0.05, 0.6) * np.clip(refl_z, 0, 1) ** rng.uniform(8, 40) * sebum
-    mottle = 0.05 * smooth_noise(rng, hs, hs, rng.uniform(8, 25))
+    mottle = 0.05 * smooth_noise(rng, hs, hs, rng.uniform(8, 25), 2)
     redness = np.clip(smooth_noise(rng, hs, hs, 4), 0, None) * rng.uniform(0, 0.06)
-    half = np.stack(
-        [
-            d,
-            margin,
-            g3[..., 0] * proj.ax,
-            -g3[..., 1] * proj.ay,
-            diffuse,
-            spec,
-            mottle,
-            redness,
-            elev,
-            np.abs(azim),
-        ],
-        -1,
-    ).astype(np.float32)
+    fx, fy = g3[..., 0] * proj.ax, -g3[..., 1] * proj.ay
+    flen = np.sqrt(fx * fx + fy * fy)  # foreshortening of hair lying along the scalp
+    fx, fy = fx / np.maximum(flen, 1e-6), fy / np.maximum(flen, 1e-6)
+    half = np.stack([d, margin, fx, fy, diffuse, spec, mottle, redness, elev, np.abs(azim), flen], -1)
+    half = half.astype(np.float32)
     return cv2.resize(half, (size, size), interpolation=cv2.INTER_LINEAR)
 
 

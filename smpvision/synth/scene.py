@@ -69,7 +69,11 @@ def backdrop(rng: np.random.Generator, size: int) -> np.ndarray:
 
 
 def draw_hands(
-    rng: np.random.Generator, canvas: np.ndarray, mask: np.ndarray, skin_rgb: np.ndarray, size: int
+    rng: np.random.Generator,
+    canvas: np.ndarray | None,
+    mask: np.ndarray | None,
+    skin_rgb: np.ndarray,
+    size: int,
 ) -> None:
     """Fingers entering from an edge (a hand holding hair aside, or steadying the head)."""
     edge = int(rng.integers(4))
@@ -84,7 +88,10 @@ def draw_hands(
     for i in range(int(rng.integers(2, 5))):
         s = np.array(start) + perp * (i - 1.5) * width * 1.05
         e = s + d * inward * rng.uniform(0.8, 1.1)
-        for arr, value in ((canvas, (col * rng.uniform(0.9, 1.05)).tolist()), (mask, 1)):
+        shade = (col * rng.uniform(0.9, 1.05)).tolist()
+        for arr, value in ((canvas, shade), (mask, 1)):
+            if arr is None:
+                continue
             cv2.line(arr, tuple(int(v) for v in s), tuple(int(v) for v in e), value, int(width))
             cv2.circle(arr, tuple(int(v) for v in e), int(width / 2), value, -1)
 
