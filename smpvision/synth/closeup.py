@@ -223,6 +223,8 @@ def render_closeup(
     if len(hairs):
         hz = zones[np.round(hairs[:, 1]).astype(int), np.round(hairs[:, 0]).astype(int)]
         hairs = hairs[(hz >= 1) & (hz <= 3)]
+    if region == "trichoscope":
+        out = _dermoscope_cast(rng, out)
     _glints(rng, out, mm_px)
     return RenderedScene(
         image=out, zones=zones, hairs=hairs, mm_per_px=float(mm_px), region=region, pattern=situation,
@@ -241,7 +243,7 @@ def _draw_shafts(canvas, exits, angles, w_px, length_px, mini, cols, skin_rgb, f
     d2 = np.stack([np.cos(angles), np.sin(angles)], 1)
     perp = np.stack([-d2[:, 1], d2[:, 0]], 1)
     s = np.linspace(0, 1, 8)[None, :, None]
-    bend_amp = {"straight": 0.0, "wavy": 0.06, "coiled": 0.12}[form]
+    bend_amp = {"straight": 0.0, "wavy": 0.04, "coiled": 0.07}[form]
     waves = 1 if form == "wavy" else 3
     bends = (length_px > 6 * w_px) * length_px * bend_amp
     pts = exits[:, None, :] + s * (length_px[:, None, None] * d2[:, None, :])
@@ -258,6 +260,16 @@ def _draw_shafts(canvas, exits, angles, w_px, length_px, mini, cols, skin_rgb, f
             hi = np.clip(c * 1.6 + 0.12, 0, 1) * 255
             cv2.polylines(canvas, list(np.round(off * 16).astype(np.int32)), False, hi.tolist(),
                           max(1, key[0] // 4), cv2.LINE_AA, shift=4)  # fmt: skip
+
+
+def _dermoscope_cast(rng, img: np.ndarray) -> np.ndarray:
+    """Polarised LED light through immersion gel: skin reads pale, cold and blue-white, with a
+    milky veil that lifts dark skin too; hair stays dark."""
+    veil = rng.uniform(0.2, 0.55)
+    tint = np.float32([0.78, 0.8, 0.93]) * rng.uniform(0.9, 1.08)
+    lum = img.mean(-1, keepdims=True)
+    keep_dark = np.clip((lum - 0.12) / 0.25, 0, 1)  # shafts (dark) keep their contrast
+    return img * (1 - veil * keep_dark) + tint * veil * keep_dark
 
 
 def _glints(rng, img: np.ndarray, mm_px: float) -> None:

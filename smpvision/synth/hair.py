@@ -62,7 +62,7 @@ def splat_strands(
     pos = start.astype(np.float32).copy()
     d = direction.astype(np.float32).copy()
     phase = rng.uniform(0, 2 * np.pi, n).astype(np.float32)
-    curl = {"straight": 0.0, "wavy": 0.35, "coiled": 1.1}[form]
+    curl = {"straight": 0.0, "wavy": 0.3, "coiled": 0.8}[form]
     freq = {"straight": 0.0, "wavy": 0.6, "coiled": 2.2}[form]
     path = np.empty((steps, n, 2), np.float32)
     for k in range(steps):

@@ -91,16 +91,18 @@ def render_overview(
     (az0, az1), (el0, el1) = REGION_CAMERA[region]
     az = rng.uniform(az0, az1) * (rng.choice([-1, 1]) if region == "side" else 1)
     m = camera_matrix(az, rng.uniform(el0, el1), rng.normal(0, 12))
-    r = size * rng.uniform(0.22, 0.46)
+    r = size * rng.uniform(0.3, 0.6)  # real scalp photos are taken close: the head fills most of it
     ax, ay = (rng.uniform(0.86, 1.0), 1.0) if rng.random() < 0.5 else (1.0, rng.uniform(0.86, 1.0))
-    cx, cy = size * rng.uniform(0.32, 0.68), size * rng.uniform(0.32, 0.68)
+    cx, cy = size * rng.uniform(0.3, 0.7), size * rng.uniform(0.3, 0.7)
     proj = _Projector(m, cx, cy, r, ax, ay, size)
     mm_px = HEAD_RADIUS_MM / r
     skin_rgb = lab_to_rgb(np.array(skin.lab))
     pattern = pattern or sample_pattern(rng)
 
     canvas = backdrop(rng, size)
-    cloth = np.clip(rng.uniform(0.05, 0.85, 3) * rng.uniform(0.4, 1.0), 0, 1)
+    # clothes and capes are mostly dark or muted: a grey base with a little colour
+    grey = rng.uniform(0.05, 0.75)
+    cloth = np.clip(grey + rng.normal(0, 0.08, 3) * (grey + 0.2), 0, 1)
     proj.fill(canvas, _ellipsoid((0, -0.1, -2.4), (2.4, 1.3, 0.7)), cloth.tolist())
     proj.fill(canvas, _ellipsoid((0, -0.05, -1.2), (0.52, 0.52, 0.75)), (skin_rgb * 0.82).tolist())
     jaw_col = skin_rgb * 0.93

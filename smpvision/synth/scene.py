@@ -54,7 +54,11 @@ def backdrop(rng: np.random.Generator, size: int) -> np.ndarray:
     grad = (grad - grad.min()) / max(float(np.ptp(grad)), 1e-6)
     img = c0 * (1 - grad[..., None]) + c1 * grad[..., None]
     for _ in range(int(rng.integers(1, 7))):
-        col = np.clip(_ROOM_COLOURS[rng.integers(len(_ROOM_COLOURS))] + rng.normal(0, 0.12, 3), 0, 1)
+        col = np.clip(
+            _ROOM_COLOURS[rng.integers(len(_ROOM_COLOURS))] * rng.uniform(0.6, 1.1) + rng.normal(0, 0.05, 3),
+            0,
+            1,
+        )
         p0 = rng.uniform(-0.2, 1.0, 2) * size
         p1 = p0 + rng.uniform(0.1, 0.7, 2) * size
         if rng.random() < 0.6:
@@ -63,7 +67,7 @@ def backdrop(rng: np.random.Generator, size: int) -> np.ndarray:
             centre = tuple(int(v) for v in (p0 + p1) / 2)
             axes = tuple(int(v) for v in (p1 - p0) / 2)
             cv2.ellipse(img, centre, axes, float(rng.uniform(0, 180)), 0, 360, col.tolist(), -1)
-    img *= 1.0 + 0.08 * smooth_noise(rng, size, size, 6)[..., None]
+    img *= 1.0 + 0.1 * smooth_noise(rng, size, size, rng.uniform(4, 30), 3, 0.7)[..., None]  # clutter
     img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 2.0))
     return cv2.resize(img, (full, full), interpolation=cv2.INTER_LINEAR)
 
