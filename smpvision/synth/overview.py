@@ -27,6 +27,18 @@ REGION_CAMERA: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
     "side": ((62, 118), (0, 42)),
 }
 WHORL = unit(180, 68)
+# channels of the per-pixel head fields (see _head_fields)
+F_DENSITY, F_MARGIN, F_FLOW, F_DIFFUSE, F_SPEC, F_MOTTLE, F_RED, F_FLEN = (
+    0,
+    1,
+    2,
+    4,
+    5,
+    6,
+    7,
+    8,
+)  # F_FLOW: x, y
+_FLOW = slice(F_FLOW, F_FLOW + 2)
 
 
 def camera_matrix(az: float, el: float, roll: float) -> np.ndarray:
@@ -113,8 +125,8 @@ def render_overview(
     yy, xx = np.ogrid[0:size, 0:size]
     rho = ((xx.astype(np.float32) - cx) / (r * ax)) ** 2 + ((yy.astype(np.float32) - cy) / (r * ay)) ** 2
     head = rho < 1.0
-    d = fields[..., 0]
-    scalp = head & (fields[..., 1] > 0)
+    d = fields[..., F_DENSITY]
+    scalp = head & (fields[..., F_MARGIN] > 0)
     zones = zones_from_density(d)
     zones[~scalp] = 0
 
@@ -132,8 +144,7 @@ def render_overview(
     zones[occ > 0] = 0
 
     # ---- hair exits: Poisson with expected hairs per pixel (foreshortened area), none on scars
-    hb = (slice(max(int(cy - r * ay) - 1, 0), min(int(cy + r * ay) + 2, size)),
-          slice(max(int(cx - r * ax) - 1, 0), min(int(cx + r * ax) + 2, size)))  # fmt: skip
+    hb = _head_box(proj, 1)
     zb, db = zones[hb], d[hb]
     area_cm2 = (mm_px / 10.0) ** 2 / np.maximum(np.sqrt(np.clip(1 - rho[hb], 0, 1)), 0.2)
     lam = np.clip(np.where(db < BALD_MAX, db * 0.4, db), 0, 1.3) * (density_cm2 * area_cm2)
@@ -142,7 +153,7 @@ def render_overview(
 
     # ---- strands along the image-space growth direction (a bounded subset carries all hairs' area)
     ei = np.round(exits).astype(np.int32)
-    flen_all = fields[ei[:, 1], ei[:, 0], 10]
+    flen_all = fields[ei[:, 1], ei[:, 0], F_FLEN]
     mini_all = np.clip(d[ei[:, 1], ei[:, 0]] / 0.8, 0.25, 1.0)  # miniaturised hairs: finer, shorter
     # stubble stands up from the skin: its visible length is mostly the cut shaft seen at an angle
     shaft_all = rng.uniform(0.06, 0.1) * mini_all
@@ -154,7 +165,7 @@ def render_overview(
         keep = rng.choice(n_all, budget, replace=False)
     n = len(keep)
     ex, ey = ei[keep, 0], ei[keep, 1]
-    fdir = fields[ey, ex, 2:4]
+    fdir = fields[ey, ex, _FLOW]
     fdir = fdir / np.maximum(np.linalg.norm(fdir, axis=1), 1e-6)[:, None]
     mini = mini_all[keep]
     shaft_mm = shaft_all[keep] * rng.uniform(0.85, 1.15, n) * (n_all / max(n, 1))
@@ -162,7 +173,7 @@ def render_overview(
     strand_col = hair.strand_rgb(rng, n)
     m_ = mini[:, None]
     strand_col = strand_col * (m_ + (1 - m_) * 0.4) + skin_rgb * (1 - m_) * 0.6
-    flow = fields[..., 2:4] if style == "long" else None  # unit length at the coarse grid
+    flow = fields[..., _FLOW] if style == "long" else None  # unit length at the coarse grid
     layer = splat_strands(
         rng, (size, size), exits[keep], fdir, vis_len / mm_px, shaft_mm / mm_px * 1.6, strand_col,
         form=form, flow=flow, follow=0.25,
@@ -170,22 +181,24 @@ def render_overview(
 
     # ---- skin, shading, composite: only inside the head's box (plus the longest strand)
     reach = int(np.ceil(float(vis_len.max(initial=0)) / mm_px)) + 2
-    b = (slice(max(int(cy - r * ay) - reach, 0), min(int(cy + r * ay) + reach + 2, size)),
-         slice(max(int(cx - r * ax) - reach, 0), min(int(cx + r * ax) + reach + 2, size)))  # fmt: skip
+    b = _head_box(proj, reach)
     fb = fields[b]
-    diffuse, spec, cov = fb[..., 4], fb[..., 5], layer.coverage[b]
-    shade = diffuse * (1 + fb[..., 6])
+    diffuse, spec, cov = fb[..., F_DIFFUSE], fb[..., F_SPEC], layer.coverage[b]
+    shade = diffuse * (1 + fb[..., F_MOTTLE])
     if style == "shaved":  # hair below the skin of a shaved head shows as a grey shadow
         depth = rng.uniform(0.08, 0.22) * (1 - float(strand_col.mean()))
         shade = shade * (1 - np.clip(d[b], 0, 1) * scalp[b] * depth)
-    red = shade * (1 - fb[..., 7])
+    red = shade * (1 - fb[..., F_RED])
     skin_px = np.stack([shade, red, red], -1) * skin_rgb + (spec * (1 - cov))[..., None]
-    if scar_col is not None:
-        soft = cv2.GaussianBlur(scar_mask[b].astype(np.float32), (0, 0), 0.7)[..., None]
-        skin_px = skin_px * (1 - soft) + scar_col * diffuse[..., None] * soft
+    if scar_col is not None:  # blended only inside the scar's own box (plus the blur's reach)
+        ys, xs = np.nonzero(scar_mask[b])
+        sb = (slice(max(ys.min() - 4, 0), ys.max() + 5), slice(max(xs.min() - 4, 0), xs.max() + 5))
+        sm = scar_mask[b][sb]
+        soft = cv2.GaussianBlur(sm.astype(np.float32), (0, 0), 0.7)[..., None]
+        skin_px[sb] = skin_px[sb] * (1 - soft) + scar_col * diffuse[sb][..., None] * soft
         if scars[0]["type"] == "raised":
-            skin_px *= relief_shading(scar_mask[b], (0.6, -0.6), 2.5, 3.0)[..., None]
-            skin_px += (0.15 * scar_mask[b])[..., None]
+            skin_px[sb] *= relief_shading(sm, (0.6, -0.6), 2.5, 3.0)[..., None]
+            skin_px[sb] += (0.15 * sm)[..., None]
     box = np.where(head[b][..., None], skin_px, canvas[b])
     hair_rgb = layer.colour[b] * (diffuse * 0.95 + 0.3 * spec)[..., None]
     canvas[b] = box + cov[..., None] * (hair_rgb - box)
@@ -194,7 +207,6 @@ def render_overview(
     _occluders(np.random.default_rng(occ_seed), proj, canvas, None, skin_rgb, r, with_hands)
     if rng.random() < 0.1:
         marker_lines(rng, canvas, (zones >= 1) & (zones <= 3))
-    canvas *= (1.0 + 0.12 * smooth_noise(rng, size, size, 2, 2))[..., None]  # uneven room light
 
     scalp_total = max(int(((zones >= 1) & (zones <= 4)).sum()), 1)
     for s in scars:
@@ -208,6 +220,14 @@ def render_overview(
         pattern=pattern.name,
         scars=[s for s in scars if s["fraction_of_scalp"] > 0],
     )
+
+
+def _head_box(proj: _Projector, pad: int) -> tuple[slice, slice]:
+    """Rows and columns of the projected head ellipse, grown by `pad` px, clipped to the frame."""
+    ry, rx = proj.r * proj.ay, proj.r * proj.ax
+    rows = slice(max(int(proj.cy - ry) - pad, 0), min(int(proj.cy + ry) + pad + 2, proj.size))
+    cols = slice(max(int(proj.cx - rx) - pad, 0), min(int(proj.cx + rx) + pad + 2, proj.size))
+    return rows, cols
 
 
 def _occluders(rng, proj: _Projector, canvas, mask, skin_rgb, r: float, with_hands: bool) -> None:
@@ -255,11 +275,10 @@ def _face_features(rng, proj: _Projector, canvas, hair: HairColour, r: float) ->
             cv2.ellipse(canvas, tuple(int(v) for v in eye_xy[0]), axes, 0, 0, 360, (0.12, 0.08, 0.07), -1)
 
 
-def _head_fields(rng, size: int, proj: _Projector, pattern: LossPattern, style: str) -> np.ndarray:
-    """Per-pixel smooth head quantities at full size, channels: relative density, scalp margin (deg above
-    the hairline), flow x, flow y (unit), diffuse light, specular, skin mottle, redness, elevation,
-    |azimuth|, flow length (foreshortening)."""
-    f = 3 if size >= 192 else 1  # fields are smooth: a third of the resolution, then upsampled
+def _coarse_head_points(size: int, proj: _Projector) -> tuple[np.ndarray, np.ndarray]:
+    """Camera-frame normals q and head-frame points p on a grid a third of the image's resolution
+    (head quantities are smooth, so they are computed there and upsampled)."""
+    f = 3 if size >= 192 else 1
     hs = -(-size // f)
     g = (np.arange(hs, dtype=np.float32) + 0.5) * (size / hs) - 0.5  # coarse-grid centres in full px
     yy, xx = np.meshgrid(g, g, indexing="ij")
@@ -267,9 +286,21 @@ def _head_fields(rng, size: int, proj: _Projector, pattern: LossPattern, style: 
     v = -(yy - proj.cy) / (proj.r * proj.ay)
     rho = np.clip(u * u + v * v, 0, 0.999)
     q = np.stack([u, v, np.sqrt(1 - rho)], -1) / np.sqrt(np.maximum(u * u + v * v + 1 - rho, 1e-6))[..., None]
-    p = q @ proj.m
-    azim = np.degrees(np.arctan2(p[..., 0], p[..., 1]))
-    elev = np.degrees(np.arcsin(np.clip(p[..., 2], -1, 1)))
+    return q, q @ proj.m
+
+
+def _azimuth_elevation(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Degrees: azimuth 0 at the face, ±180 at the nape; elevation 90 at the top of the head."""
+    return np.degrees(np.arctan2(p[..., 0], p[..., 1])), np.degrees(np.arcsin(np.clip(p[..., 2], -1, 1)))
+
+
+def _head_fields(rng, size: int, proj: _Projector, pattern: LossPattern, style: str) -> np.ndarray:
+    """Per-pixel smooth head quantities at full size, channels: relative density, scalp margin (deg above
+    the hairline), flow x, flow y (unit), diffuse light, specular, skin mottle, redness, flow length
+    (foreshortening); indices F_*."""
+    q, p = _coarse_head_points(size, proj)
+    hs = q.shape[0]
+    azim, elev = _azimuth_elevation(p)
     margin = elev - hairline_elevation(azim, rng.normal(0, 3)) - 1.5 * smooth_noise(rng, hs, hs, 5)
     d = (1.0 - pattern.loss(p)) * (1.0 + 0.1 * smooth_noise(rng, hs, hs, rng.uniform(3, 8)))
     g3 = growth_direction(p, 1.2 if style == "long" else 0.0) @ proj.m.T
@@ -286,7 +317,7 @@ def _head_fields(rng, size: int, proj: _Projector, pattern: LossPattern, style: 
     fx, fy = g3[..., 0] * proj.ax, -g3[..., 1] * proj.ay
     flen = np.sqrt(fx * fx + fy * fy)  # foreshortening of hair lying along the scalp
     fx, fy = fx / np.maximum(flen, 1e-6), fy / np.maximum(flen, 1e-6)
-    half = np.stack([d, margin, fx, fy, diffuse, spec, mottle, redness, elev, np.abs(azim), flen], -1)
+    half = np.stack([d, margin, fx, fy, diffuse, spec, mottle, redness, flen], -1)
     half = half.astype(np.float32)
     return cv2.resize(half, (size, size), interpolation=cv2.INTER_LINEAR)
 
@@ -308,7 +339,10 @@ def _scars(rng, size, proj, fields, zones, mm_px, region) -> tuple[np.ndarray, l
     if kind == "fut_strip":
         width_mm = rng.uniform(1.0, 10.0)
         half_deg = max(np.degrees(width_mm / 2 / HEAD_RADIUS_MM), 0.6 * np.degrees(mm_px / HEAD_RADIUS_MM))
-        elev, abs_az = fields[..., 8], fields[..., 9]
+        # only this scar needs elevation/azimuth per pixel: |azimuth| is continuous across the nape
+        azim, elev = _azimuth_elevation(_coarse_head_points(size, proj)[1])
+        ea = cv2.resize(np.stack([elev, np.abs(azim)], -1).astype(np.float32), (size, size))
+        elev, abs_az = ea[..., 0], ea[..., 1]
         e0 = rng.uniform(-22, 2) + 2.0 * np.sin(np.radians(abs_az) * rng.uniform(2, 4))
         mask[(np.abs(elev - e0) < half_deg) & (abs_az > 180 - rng.uniform(50, 85))] = 1
         record.update(width_mm=round(float(width_mm), 2), stretched=bool(width_mm > 4))

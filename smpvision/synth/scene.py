@@ -12,7 +12,7 @@ from .noise import smooth_noise
 
 @dataclass
 class RenderedScene:
-    image: np.ndarray  # (H, W, 3) float32 sRGB 0..1, before camera effects
+    image: np.ndarray  # (H, W, 3) float32 sRGB 0..1 from the scene; uint8 once the camera quantises it
     zones: np.ndarray  # (H, W) uint8 class ids
     hairs: np.ndarray  # (n, 2) float32 xy of hair exit points (pixel centres are integers)
     mm_per_px: float
