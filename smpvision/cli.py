@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from smpvision import __version__
+from smpvision import __version__, cli_model
 from smpvision.annotations import AnnotationError
 from smpvision.contracts import VIEW_KINDS, ZONE_CLASSES
 
@@ -195,7 +195,12 @@ def _caption(label: dict) -> str:
 
 # ----------------------------------------------------------------------------------------------- main
 
-_VERBS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (_register_synth,)
+_VERBS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
+    _register_synth,
+    cli_model.register_train,
+    cli_model.register_export,
+    cli_model.register_evaluate,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -230,5 +235,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # also `python -m smpvision.cli`, which torchrun can launch
     sys.exit(main())

@@ -1,0 +1,114 @@
+"""Model latency: ONNX Runtime fp32 and int8 against torch eager on the same network, on N CPU threads.
+
+    python benchmarks/latency.py [--model smpvision/models/smpvision-zones.onnx] [--threads 2]
+
+Prints median/p90 milliseconds per image at 512×512 and 1024×768, the ratios the model issue targets
+(fp32 ≤ 35 ms and int8 ≤ 20 ms at 512×512; ORT ≥ 3× torch eager), and writes them as JSON. torch is
+optional: without it the eager column is skipped. The torch network is rebuilt from the training config
+stored in the ONNX file, so both run the same architecture.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SIZES = ((512, 512), (768, 1024))  # (H, W)
+TARGETS_MS = {"fp32": 35.0, "int8": 20.0}
+
+
+def timeit(fn: Callable[[], object], repeats: int, warmup: int = 3) -> dict[str, float]:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return {"median_ms": statistics.median(times), "p90_ms": float(np.percentile(times, 90))}
+
+
+def ort_runner(path: Path, threads: int, image: np.ndarray) -> Callable[[], object]:
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    return lambda: session.run(None, {"image": image})
+
+
+def torch_runner(path: Path, threads: int, image: np.ndarray) -> Callable[[], object] | None:
+    try:
+        import onnxruntime as ort
+        import torch
+
+        from training.config import TrainConfig, from_dict
+        from training.export import ServingModel
+        from training.train import build_model
+    except ImportError:
+        return None
+    torch.set_num_threads(threads)
+    meta = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).get_modelmeta()
+    cfg = from_dict(TrainConfig, json.loads(meta.custom_metadata_map["smpvision.training_config"]))
+    net = ServingModel(build_model(cfg)).eval()
+    x = torch.from_numpy(image)
+
+    def run() -> object:
+        with torch.inference_mode():
+            return net(x)
+
+    return run
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", type=Path, default=ROOT / "smpvision/models/smpvision-zones.onnx")
+    ap.add_argument("--int8", type=Path, default=None, help="int8 model (default: MODEL with .int8.onnx)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--out", type=Path, default=ROOT / "outputs/latency.json")
+    args = ap.parse_args()
+    int8 = args.int8 or args.model.with_suffix(".int8.onnx")
+    rng = np.random.default_rng(0)
+    results: dict[str, dict] = {}
+    for h, w in SIZES:
+        image = rng.integers(0, 256, (1, h, w, 3), dtype=np.uint8)
+        row: dict[str, dict] = {"fp32": timeit(ort_runner(args.model, args.threads, image), args.repeats)}
+        if int8.exists():
+            row["int8"] = timeit(ort_runner(int8, args.threads, image), args.repeats)
+        eager = torch_runner(args.model, args.threads, image)
+        if eager is not None:
+            row["torch_eager"] = timeit(eager, max(5, args.repeats // 2))
+        results[f"{h}x{w}"] = row
+        line = "  ".join(f"{k} {v['median_ms']:.1f} ms (p90 {v['p90_ms']:.1f})" for k, v in row.items())
+        print(f"{w}x{h} on {args.threads} threads: {line}")
+        if "torch_eager" in row:
+            ratio = row["torch_eager"]["median_ms"] / row["fp32"]["median_ms"]
+            row["ort_fp32_speedup_vs_torch"] = {"ratio": ratio}
+            print(f"    ORT fp32 is {ratio:.1f}x torch eager (target >= 3x)")
+        if "int8" in row:
+            print(f"    int8 is {row['fp32']['median_ms'] / row['int8']['median_ms']:.2f}x fp32")
+    at512 = results["512x512"]
+    for kind, target in TARGETS_MS.items():
+        if kind in at512:
+            got = at512[kind]["median_ms"]
+            print(f"target {kind} <= {target:.0f} ms at 512x512: {got:.1f} ms ({got / target:.2f} of target)")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"threads": args.threads, "results": results}, indent=1))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

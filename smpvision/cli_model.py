@@ -1,0 +1,174 @@
+"""The model verbs of the `smpvision` console script: train, export (need the `train` extra: torch) and
+evaluate (needs only the runtime). They import training/ lazily so the runtime CLI never needs torch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+TRAIN_EXTRA_HINT = (
+    "this verb needs the training extra (torch, torchvision, albumentations): pip install -e '.[train]'"
+)
+
+
+def _need_training() -> bool:
+    try:
+        import albumentations  # noqa: F401
+        import torch  # noqa: F401
+        import torchvision  # noqa: F401
+    except ImportError as exc:
+        print(f"smpvision: error: {TRAIN_EXTRA_HINT} ({exc})", file=sys.stderr)
+        return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------------- train
+
+
+def register_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train the zones + density network on rendered scalps (needs the train extra)",
+        description=(
+            "Train from a YAML config (see configs/). KEY=VALUE overrides such as optim.steps=200 or "
+            "out_dir=runs/try are applied on top; unknown keys are rejected. Checkpoints (OUT_DIR/last.pt, "
+            "with the config inside), OUT_DIR/config.yaml and OUT_DIR/metrics.csv are written as it goes; "
+            "running the same command again resumes from OUT_DIR/last.pt. Runs under "
+            "'torchrun --nproc_per_node N -m smpvision train ...' for DDP."
+        ),
+    )
+    p.add_argument("--config", type=Path, default=None, help="YAML config; defaults apply without one")
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides")
+    p.add_argument("--no-resume", action="store_true", help="start over even if OUT_DIR/last.pt exists")
+    p.set_defaults(run=_run_train, verb_parser=p)
+
+
+def _run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if not _need_training():
+        return 2
+    from training.config import ConfigError, load_config
+    from training.train import fit
+
+    try:
+        cfg = load_config(args.config, args.overrides)
+    except ConfigError as exc:
+        parser.error(str(exc))
+    path = fit(cfg, resume=not args.no_resume)
+    print(f"checkpoint: {path}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------- export
+
+
+def register_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export",
+        help="export a checkpoint to ONNX (fp32 + optional int8), with self-checks (needs the train extra)",
+        description=(
+            "Write the ONNX file of DESIGN.md (uint8 NHWC image in; zones probabilities and density out; "
+            "metadata inside), check it with the onnx checker and compare ONNX Runtime against torch at a "
+            "size other than the traced one. --int8 also writes NAME.int8.onnx (static QDQ quantization "
+            "calibrated on rendered scalps)."
+        ),
+    )
+    p.add_argument("--checkpoint", type=Path, required=True, help="a last.pt written by 'smpvision train'")
+    p.add_argument("--out", type=Path, required=True, help="output .onnx path")
+    p.add_argument("--int8", action="store_true", help="also write an int8 variant next to it")
+    p.set_defaults(run=_run_export, verb_parser=p)
+
+
+def _run_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.out.suffix != ".onnx":
+        parser.error(f"--out must end in .onnx, got {args.out}")
+    if not args.checkpoint.is_file():
+        parser.error(f"--checkpoint {args.checkpoint} not found; train first ('smpvision train')")
+    if not _need_training():
+        return 2
+    from training.export import export_onnx, quantize_int8
+    from training.train import load_checkpoint
+
+    net, cfg, ckpt = load_checkpoint(args.checkpoint)
+    report = export_onnx(net, cfg, args.out, step=int(ckpt["step"]))
+    print(
+        f"wrote {report.path} ({report.size_mb:.1f} MB); onnx checker passed; ORT vs torch at "
+        f"{report.parity_size[0]}x{report.parity_size[1]}: zones max diff {report.max_abs_diff_zones:.1e}, "
+        f"density relative diff {report.max_abs_diff_density_rel:.1e}"
+    )
+    if args.int8:
+        path = quantize_int8(args.out, args.out.with_suffix(".int8.onnx"))
+        size_mb = path.stat().st_size / 1e6
+        print(f"wrote {path} ({size_mb:.1f} MB); measure its accuracy with 'smpvision evaluate --model'")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------- evaluate
+
+
+def register_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="score an ONNX model on rendered held-out scenes, labelled folders and the real photo sets",
+        description=(
+            "Rendered held-out scenes come from a seed space never used in training. --real points at a "
+            "folder holding hairloss-levels/ and/or trichoscopy-counts/ (see their README): severity "
+            "Spearman per view, and close-up hair count error. Prints a table and writes JSON."
+        ),
+    )
+    p.add_argument("--model", type=Path, default=None, help="ONNX file (default: the bundled model)")
+    p.add_argument("--rendered", type=int, default=300, help="rendered held-out scenes (0 to skip)")
+    p.add_argument("--size", type=int, default=256, help="side of the rendered scenes in px")
+    p.add_argument(
+        "--folder", type=Path, action="append", default=[], help="annotated-photo folder (repeatable)"
+    )
+    p.add_argument(
+        "--real", type=Path, default=None, help="folder with hairloss-levels/ and trichoscopy-counts/"
+    )
+    p.add_argument("--real-limit", type=int, default=None, help="at most this many severity photos per view")
+    p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0 = all cores)")
+    p.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
+    p.set_defaults(run=_run_evaluate, verb_parser=p)
+
+
+def _run_evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from smpvision.cli import Progress
+    from smpvision.segmenter import Segmenter, SegmenterOptions
+
+    if args.rendered < 0:
+        parser.error(f"--rendered must be >= 0, got {args.rendered}")
+    for folder in args.folder:
+        if not folder.is_dir():
+            parser.error(f"--folder {folder} is not a folder")
+    if args.real is not None and not args.real.is_dir():
+        parser.error(f"--real {args.real} is not a folder")
+    from training import evaluate as ev
+
+    seg = Segmenter.from_path(args.model, SegmenterOptions(threads=args.threads))
+    results: dict = {
+        "model": str(args.model or "bundled"),
+        "metadata_sha256": seg.metadata.get("smpvision.weights_sha256"),
+    }
+    if args.rendered:
+        bar = Progress(args.rendered, "rendered held-out")
+        results["rendered_heldout"] = ev.score_samples(
+            ev.rendered_heldout(args.rendered, args.size),
+            ev.segment_with_label(seg, use_scale=False),
+            bar.update,
+        )
+        bar.close()
+    for folder in args.folder:
+        samples = list(ev.folder_samples(folder))
+        bar = Progress(len(samples), f"folder {folder.name}")
+        results[f"folder:{folder}"] = ev.score_samples(samples, ev.segment_with_label(seg, True), bar.update)
+        bar.close()
+    if args.real is not None:
+        results.update(ev.evaluate_real(seg, args.real, args.real_limit))
+    for line in ev.headline(results):
+        print(line)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=1, default=float))
+        print(f"wrote {args.out}")
+    return 0

@@ -1,0 +1,95 @@
+"""Export: the ONNX contract of DESIGN.md, self-checks, metadata, int8, and the runtime Segmenter on an
+exported tiny model. Skipped without the train extra."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="needs the train extra: pip install -e '.[train]'")
+pytest.importorskip("onnx")
+
+from smpvision.segmenter import Segmenter, SegmenterOptions  # noqa: E402
+from training.config import load_config  # noqa: E402
+from training.export import export_onnx, quantize_int8  # noqa: E402
+from training.train import build_model  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cfg = load_config(ROOT / "configs/train_cpu.yaml", ["model.width=8", "data.size=64"])
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("onnx") / "tiny.onnx"
+    report = export_onnx(build_model(cfg), cfg, path, step=5, trace_size=(64, 64), check_size=(48, 80))
+    assert report.max_abs_diff_zones < 1e-3 and report.parity_size == (48, 80)
+    return path
+
+
+def test_onnx_io_contract_and_metadata(exported: Path) -> None:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(exported), providers=["CPUExecutionProvider"])
+    (inp,) = session.get_inputs()
+    assert inp.name == "image" and inp.type == "tensor(uint8)" and inp.shape[3] == 3
+    assert [o.name for o in session.get_outputs()] == ["zones", "density"]
+    zones, density = session.run(None, {"image": np.zeros((3, 37, 53, 3), np.uint8)})  # any N, H, W
+    assert zones.shape == (3, 5, 37, 53) and density.shape == (3, 1, 37, 53)
+    np.testing.assert_allclose(zones.sum(1), 1.0, atol=1e-5)
+    meta = session.get_modelmeta().custom_metadata_map
+    for key in (
+        "format_version",
+        "package_version",
+        "class_names",
+        "density_unit",
+        "closeup_mm_per_px",
+        "training_data",
+        "weights_sha256",
+    ):
+        assert meta[f"smpvision.{key}"], key
+    assert json.loads(meta["smpvision.class_names"]) == ["background", "hair", "thinning", "bald", "scar"]
+    assert len(meta["smpvision.weights_sha256"]) == 64
+
+
+def test_segmenter_keeps_the_hair_count_when_it_resizes(exported: Path) -> None:
+    with Segmenter.from_path(exported, SegmenterOptions(threads=1, overview_side=64)) as seg:
+        image = np.random.default_rng(0).integers(0, 256, (150, 100, 3), dtype=np.uint8)
+        raw_density = seg.run(image)[1]
+        result = seg.segment(image, view_kind="overview")
+        assert result.zones_prob.shape == (5, 150, 100) and result.density.shape == (150, 100)
+        assert result.zones.dtype == np.uint8 and result.model_scale == pytest.approx(64 / 150)
+        small = seg.run(cv2.resize(image, (43, 64), interpolation=cv2.INTER_AREA))[1]
+        assert result.hair_count == pytest.approx(float(small.sum()), rel=1e-4)
+        same = seg.segment(image, view_kind=None)
+        assert same.hair_count == pytest.approx(float(raw_density.sum()), rel=1e-5)
+        given = seg.segment(image, view_kind="closeup", mm_per_px=0.002)  # far finer than trained: shrink
+        assert given.scale_source == "given" and given.model_scale < 1
+
+
+def test_segmenter_rejects_bad_input_with_the_fix(exported: Path) -> None:
+    with Segmenter.from_path(exported) as seg:
+        with pytest.raises(ValueError, match="uint8 RGB"):
+            seg.segment(np.zeros((64, 64), np.uint8))
+        with pytest.raises(ValueError, match="at least 32"):
+            seg.segment(np.zeros((8, 64, 3), np.uint8))
+        with pytest.raises(ValueError, match="view_kind"):
+            seg.segment(np.zeros((64, 64, 3), np.uint8), view_kind="side")
+    with pytest.raises(FileNotFoundError, match="not found"):
+        Segmenter.from_path(exported.with_name("missing.onnx"))
+
+
+@pytest.mark.slow
+def test_int8_variant_runs_and_keeps_metadata(exported: Path) -> None:
+    import onnxruntime as ort
+
+    calibration = [np.random.default_rng(i).integers(0, 256, (64, 64, 3), dtype=np.uint8) for i in range(2)]
+    path = quantize_int8(exported, exported.with_suffix(".int8.onnx"), calibration=calibration)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    zones, density = session.run(None, {"image": calibration[0][None]})
+    assert zones.shape == (1, 5, 64, 64) and np.isfinite(density).all()
+    assert "int8" in session.get_modelmeta().custom_metadata_map["smpvision.model"]

@@ -1,0 +1,160 @@
+"""Training recipe: config, registry, data, losses, a few-step fit with resume, and DDP on 2 CPU processes.
+Tiny models at 64×64 so the suite stays fast; skipped when the train extra (torch) is not installed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="needs the train extra: pip install -e '.[train]'")
+pytest.importorskip("albumentations")
+
+from training.config import ConfigError, load_config  # noqa: E402
+from training.data import ScalpStream, augment_item, splat_points  # noqa: E402
+from training.losses import total_loss  # noqa: E402
+from training.model import available_models, create_model, preprocess  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = [
+    "data.size=64",
+    "data.workers=0",
+    "data.reuse=2",
+    "model.width=8",
+    "optim.batch_size=2",
+    "optim.warmup_steps=1",
+    "log_every=1",
+    "checkpoint_every=2",
+    "val_samples=2",
+    "threads=1",
+]
+
+
+def tiny_config(tmp_path: Path, steps: int = 3, extra: tuple[str, ...] = ()) -> object:
+    return load_config(
+        ROOT / "configs/train_cpu.yaml", [*TINY, f"optim.steps={steps}", f"out_dir={tmp_path}", *extra]
+    )
+
+
+def test_shipped_config_loads_and_overrides_apply(tmp_path: Path) -> None:
+    cfg = load_config(
+        ROOT / "configs/train_cpu.yaml", ["optim.lr=1e-3", "data.folders=[{path: x, weight: 2}]"]
+    )
+    assert cfg.optim.lr == 1e-3 and isinstance(cfg.optim.lr, float)
+    assert cfg.data.folders[0].path == "x" and cfg.data.folders[0].weight == 2.0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["optim.lrr=1"], "unknown key"),
+        (["data.size=big"], "must be int"),
+        (["nokey"], "section.key=value"),
+    ],
+)
+def test_bad_config_is_rejected_with_the_fix(overrides: list[str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(ROOT / "configs/train_cpu.yaml", overrides)
+
+
+def test_registry_names_valid_models_on_error() -> None:
+    assert "mobilenet_v3_small_fpn" in available_models()
+    with pytest.raises(ValueError, match="mobilenet_v3_small_fpn"):
+        create_model("resnet9000")
+
+
+def test_model_outputs_at_input_size_for_odd_sizes() -> None:
+    net = create_model("mobilenet_v3_small_fpn", width=8).eval()
+    image = torch.randint(0, 256, (2, 70, 90, 3), dtype=torch.uint8)
+    with torch.no_grad():
+        out = net(preprocess(image), probabilities=True)
+    assert out["zones"].shape == (2, 5, 70, 90) and out["density"].shape == (2, 1, 70, 90)
+    assert torch.allclose(out["zones"].sum(1), torch.ones(2, 70, 90), atol=1e-5)
+    assert (out["density"] >= 0).all()
+
+
+def test_splat_points_counts_every_point_in_its_pixel() -> None:
+    counts = splat_points(np.array([[0.0, 0.0], [0.4, -0.4], [3.2, 1.0], [9.9, 9.9]], np.float32), 4, 5)
+    assert counts.sum() == 4  # the out-of-image point is clipped to the border, not lost
+    assert counts[0, 0] == 2 and counts[1, 3] == 1
+
+
+def test_eval_augment_keeps_all_points_and_moves_them_with_the_image(render_sample) -> None:
+    from training.augment import build_augment
+
+    s = render_sample(11, size=64, kind="closeup")
+    item = augment_item(build_augment("eval", 128), s.image, s.zones, s.hairs)  # a 2x upscale
+    assert item["image"].shape == (128, 128, 3) and item["zones"].shape == (128, 128)
+    assert float(item["hairs"].sum()) == pytest.approx(len(s.hairs))
+    # a hair point lands where its pixel went: the first point's zone is the same class after scaling
+    if len(s.hairs):
+        x, y = s.hairs[0]
+        ys, xs = np.nonzero(item["hairs"].numpy())
+        assert int(s.zones[int(round(y)), int(round(x))]) in set(item["zones"].numpy()[ys, xs].tolist())
+
+
+def test_stream_items_have_the_training_shapes(tmp_path: Path) -> None:
+    cfg = tiny_config(tmp_path)
+    item = next(iter(ScalpStream(cfg.data, seed=3)))
+    assert item["image"].dtype == torch.uint8 and item["image"].shape == (64, 64, 3)
+    assert (
+        item["zones"].shape == (64, 64) and item["hairs"].shape == (64, 64) and float(item["has_hairs"]) == 1
+    )
+
+
+def test_loss_is_finite_and_lower_for_the_right_answer(tmp_path: Path) -> None:
+    cfg = tiny_config(tmp_path)
+    zones = torch.randint(0, 5, (2, 16, 16))
+    hairs = torch.rand(2, 16, 16)
+    batch = {"zones": zones, "hairs": hairs, "has_hairs": torch.ones(2)}
+    right = {
+        "zones": torch.nn.functional.one_hot(zones, 5).permute(0, 3, 1, 2).float() * 20,
+        "density": hairs[:, None],
+    }
+    wrong = {"zones": torch.zeros(2, 5, 16, 16), "density": torch.zeros(2, 1, 16, 16)}
+    good, bad = total_loss(right, batch, cfg.loss), total_loss(wrong, batch, cfg.loss)
+    assert torch.isfinite(good["loss"]) and good["loss"] < 0.1 < bad["loss"]
+
+
+def test_fit_writes_checkpoint_with_config_and_resumes(tmp_path: Path) -> None:
+    from training.train import fit, load_checkpoint
+
+    path = fit(tiny_config(tmp_path, steps=2))
+    assert (tmp_path / "config.yaml").is_file() and (tmp_path / "metrics.csv").is_file()
+    net, cfg, ckpt = load_checkpoint(path)
+    assert ckpt["step"] == 2 and cfg.model.width == 8
+    fit(tiny_config(tmp_path, steps=4))
+    assert torch.load(path, weights_only=False)["step"] == 4  # resumed at 2, not restarted
+    rows = (tmp_path / "metrics.csv").read_text().splitlines()
+    assert rows[0].startswith("step,") and any(r.startswith("4,") for r in rows)
+
+
+@pytest.mark.slow
+def test_ddp_two_cpu_processes(tmp_path: Path) -> None:
+    """The same train command under torchrun with 2 processes (gloo) runs, agrees on the stop step and
+    writes one checkpoint."""
+    args = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        "29517",
+        "-m",
+        "smpvision.cli",
+        "train",
+        "--config",
+        str(ROOT / "configs/train_cpu.yaml"),
+        *TINY,
+        "optim.steps=3",
+        f"out_dir={tmp_path}",
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert torch.load(tmp_path / "last.pt", weights_only=False)["step"] == 3

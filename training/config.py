@@ -1,0 +1,148 @@
+"""Typed training configuration loaded from commented YAML; unknown keys are rejected.
+
+A config is a tree of dataclasses. `load_config(path, overrides)` reads the YAML, applies `a.b=value`
+overrides (values parsed as YAML, so `optim.lr=1e-3` is a float) and validates every key, so a typo in an
+experiment file fails at start-up instead of silently training with a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A config file or override that cannot be used; the message says which key and why."""
+
+
+@dataclass
+class FolderSource:
+    path: str  # an annotated-photo folder (images/, zones/, labels/)
+    weight: float = 1.0  # relative to data.render_weight
+
+
+@dataclass
+class DataConfig:
+    size: int = 256  # training crop, px (square)
+    closeup_fraction: float = 0.35  # share of rendered samples that are close-ups
+    render_weight: float = 1.0  # weight of the rendered stream against folders
+    reuse: int = 4  # augmented views drawn from each rendered sample (rendering costs more than a step)
+    workers: int = 1  # DataLoader workers per process
+    folders: list[FolderSource] = field(default_factory=list)
+    augment: str = "train"  # albumentations preset name (training/augment.py)
+
+
+@dataclass
+class ModelConfig:
+    name: str = "mobilenet_v3_small_fpn"
+    width: int = 64  # decoder channels
+
+
+@dataclass
+class OptimConfig:
+    batch_size: int = 16  # per process
+    steps: int = 6000
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 200
+    max_minutes: float = 0.0  # wall-time budget; 0 = none. The LR schedule ends at whichever budget binds
+
+
+@dataclass
+class LossConfig:
+    dice_weight: float = 1.0
+    density_weight: float = 1.0  # pixel loss on smoothed hair points
+    count_weight: float = 0.3  # relative error of the integrated count
+
+
+@dataclass
+class TrainConfig:
+    out_dir: str = "runs/default"
+    seed: int = 1
+    threads: int = 0  # torch intra-op threads per process; 0 = leave torch's default
+    log_every: int = 20
+    checkpoint_every: int = 500
+    val_samples: int = 64  # rendered held-out samples scored at each checkpoint
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
+    raw: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} not found; see configs/ for examples")
+        loaded = yaml.safe_load(path.read_text())
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: the top level must be a mapping of keys, not {type(loaded).__name__}")
+        raw = loaded or {}
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"override {item!r} must look like section.key=value, e.g. optim.lr=1e-3")
+        node = raw
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"override {item!r}: {part} is not a section")
+        node[parts[-1]] = yaml.safe_load(value)
+    return from_dict(TrainConfig, raw)
+
+
+def from_dict(cls: type, raw: dict[str, Any], where: str = "") -> Any:
+    """Build dataclass `cls` from a mapping, checking names and types recursively."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where or 'config'} must be a mapping, got {raw!r}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - names)
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) {', '.join(where + k for k in unknown)}; valid keys: {', '.join(sorted(names))}"
+        )
+    kwargs = {name: _coerce(hints[name], value, f"{where}{name}") for name, value in raw.items()}
+    return cls(**kwargs)
+
+
+def _coerce(hint: Any, value: Any, where: str) -> Any:
+    if dataclasses.is_dataclass(hint):
+        return from_dict(hint, value, where + ".")
+    origin = typing.get_origin(hint)
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ConfigError(f"{where} must be a list, got {value!r}")
+        return [_coerce(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in typing.get_args(hint):
+            return None
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+    if hint is float:
+        # YAML 1.1 reads "1e-3" (no dot) as a string, so numeric strings are accepted for floats
+        try:
+            if not isinstance(value, bool):
+                return float(value)
+        except (TypeError, ValueError):
+            pass
+        raise ConfigError(f"{where} must be a number, got {value!r}")
+    if hint in (int, str, bool) and type(value) is not hint:
+        raise ConfigError(f"{where} must be {hint.__name__}, got {value!r}")
+    return value
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    return dataclasses.asdict(config)
+
+
+def dump_yaml(config: Any) -> str:
+    return yaml.safe_dump(to_dict(config), sort_keys=False)

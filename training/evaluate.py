@@ -1,0 +1,162 @@
+"""`smpvision evaluate`: score an exported model (the ONNX file that ships, through the same runtime
+wrapper users call) on rendered held-out scenes, annotated-photo folders and the real photo sets.
+
+Needs no torch: evaluation measures what ships, not the training graph.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from smpvision.annotations import AnnotatedFolder
+from smpvision.segmenter import Segmenter
+from smpvision.synth import render_sample
+
+from .data import heldout_seed
+from .metrics import LOSS_CLASSES, ZoneScores, count_error, summarise_counts
+
+
+class _Group:
+    def __init__(self) -> None:
+        self.scores = ZoneScores()
+        self.count_errors: list[float] = []
+        self.n = 0
+
+    def add(self, pred: np.ndarray, truth: np.ndarray, count: float | None, true_count: float | None) -> None:
+        self.n += 1
+        self.scores.add(pred, truth)
+        if count is not None and true_count is not None:
+            self.count_errors.append(count_error(count, true_count))
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "miou_thinning_bald_scar": self.scores.mean_iou(LOSS_CLASSES),
+            "per_class": self.scores.per_class(),
+            "hair_count": summarise_counts(self.count_errors),
+        }
+
+
+def score_samples(
+    samples: Iterable[tuple[str, np.ndarray, np.ndarray, float | None, dict]],
+    segment: Callable[[np.ndarray, dict], Any],
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """samples: (name, image, zones, true hair count or None, label). Totals plus breakdowns by
+    Fitzpatrick type and by view (kind/region)."""
+    groups: dict[str, _Group] = defaultdict(_Group)
+    for i, (_, image, zones, true_count, label) in enumerate(samples):
+        result = segment(image, label)
+        pred = result.zones
+        count = result.hair_count if true_count is not None else None
+        fitz = (label.get("skin") or {}).get("fitzpatrick")
+        view = label.get("view") or {}
+        keys = ["all", f"fitzpatrick/{fitz}", f"view/{view.get('kind')}/{view.get('region')}"]
+        for key in keys:
+            groups[key].add(pred, zones, count, true_count)
+        if progress:
+            progress(i + 1)
+    out = {"all": groups.pop("all").summary()}
+    out["by_fitzpatrick"] = {
+        k.split("/", 1)[1]: g.summary() for k, g in sorted(groups.items()) if k[0] == "f"
+    }
+    out["by_view"] = {k.split("/", 1)[1]: g.summary() for k, g in sorted(groups.items()) if k[0] == "v"}
+    return out
+
+
+def rendered_heldout(n: int, size: int) -> Iterable[tuple[str, np.ndarray, np.ndarray, float, dict]]:
+    """Scenes from the held-out seed space (never rendered for training), mixed views."""
+    for i in range(n):
+        s = render_sample(heldout_seed(i), size=size, closeup_fraction=0.35)
+        yield f"heldout_{i:05d}", s.image, s.zones, float(len(s.hairs)), s.meta
+
+
+def folder_samples(path: Path) -> Iterable[tuple[str, np.ndarray, np.ndarray, float | None, dict]]:
+    for sample in AnnotatedFolder(path):
+        hairs = sample.label.get("hairs")
+        yield (
+            sample.name,
+            sample.image,
+            sample.zones,
+            (len(hairs) if hairs is not None else None),
+            sample.label,
+        )
+
+
+def segment_with_label(seg: Segmenter, use_scale: bool) -> Callable[[np.ndarray, dict], Any]:
+    """Run each photo as its label's view kind. Rendered scenes are already at the training scale, so
+    `use_scale=False` runs them as they are; with True, a labelled mm/px is passed on to the runtime."""
+
+    def run(image: np.ndarray, label: dict) -> Any:
+        if not use_scale:
+            return seg.segment(image, view_kind=None)
+        kind = (label.get("view") or {}).get("kind")
+        return seg.segment(
+            image, view_kind=kind, mm_per_px=label.get("mm_per_px") if kind == "closeup" else None
+        )
+
+    return run
+
+
+def headline(results: dict[str, Any]) -> list[str]:
+    """The acceptance figures as printable lines."""
+    lines = []
+    for name, res in results.items():
+        if not isinstance(res, dict):
+            continue
+        if "all" in res:
+            a = res["all"]
+            miou = a["miou_thinning_bald_scar"]
+            med = a["hair_count"]["median_rel_error"]
+            lines.append(
+                f"{name}: n={a['n']}  mIoU(thinning,bald,scar)={_f(miou)}  "
+                + "  ".join(f"IoU {c}={_f(v['iou'])}" for c, v in a["per_class"].items())
+                + f"  median hair-count error={_f(med, pct=True)}"
+            )
+            for group in ("by_fitzpatrick", "by_view"):
+                for key, g in res.get(group, {}).items():
+                    lines.append(
+                        f"    {group[3:]} {key}: n={g['n']} mIoU={_f(g['miou_thinning_bald_scar'])} "
+                        f"count median err={_f(g['hair_count']['median_rel_error'], pct=True)}"
+                    )
+    return lines
+
+
+def _f(v: float | None, pct: bool = False) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "n/a"
+    return f"{v:.1%}" if pct else f"{v:.3f}"
+
+
+def evaluate_real(seg: Segmenter, root: Path, limit_per_view: int | None = None) -> dict[str, Any]:
+    """Both real sets under `root` (whichever are present): severity Spearman per view on
+    hairloss-levels, hair count error on trichoscopy-counts (scale estimated from the image)."""
+    from smpvision.cli import Progress
+
+    from . import realdata
+
+    def segment(image: np.ndarray, view_kind: str) -> Any:
+        return seg.segment(image, view_kind=view_kind)
+
+    out: dict[str, Any] = {}
+    levels, counts = root / "hairloss-levels", root / "trichoscopy-counts"
+    if levels.is_dir():
+        photos = realdata.load_hairloss_levels(levels)
+        n = len(photos) if limit_per_view is None else min(len(photos), 5 * limit_per_view)
+        bar = Progress(n, "hairloss-levels")
+        out["real_severity"] = realdata.evaluate_severity(photos, segment, limit_per_view, bar.update)
+        bar.close()
+    if counts.is_dir():
+        photos = realdata.load_trichoscopy(counts)
+        bar = Progress(len(photos), "trichoscopy-counts")
+        out["real_counts"] = realdata.evaluate_counts(photos, segment, progress=bar.update)
+        bar.close()
+    if not out:
+        raise FileNotFoundError(f"{root} holds neither hairloss-levels/ nor trichoscopy-counts/")
+    print(realdata.format_table(out))
+    return out

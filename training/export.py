@@ -1,0 +1,208 @@
+"""ONNX export with the preprocessing inside the graph, metadata that travels with the weights, and
+self-checks: the onnx checker and ONNX Runtime-vs-torch parity at a size other than the traced one.
+
+Contract (DESIGN.md): input `image` uint8 [N, H, W, 3] RGB, any N/H/W; outputs `zones` float32
+[N, 5, H, W] class probabilities and `density` float32 [N, 1, H, W] hairs per pixel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+import smpvision
+from smpvision.contracts import ZONE_CLASSES
+from smpvision.synth.closeup import FIELD_MM
+
+from .config import TrainConfig, to_dict
+from .model import MEAN, STD, preprocess
+
+FORMAT_VERSION = "1"  # bump when inputs, outputs or the meaning of a metadata key change
+OPSET = 18
+CALIBRATION_TAG = 5303  # seed space of the int8 calibration scenes (disjoint from training/held-out)
+
+
+class ServingModel(nn.Module):
+    """uint8 NHWC in, probabilities and density out: what a caller of the ONNX file sees."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.net(preprocess(image), probabilities=True)
+        return out["zones"], out["density"]
+
+
+def closeup_scale(cfg: TrainConfig) -> dict[str, float]:
+    """mm per pixel of the close-ups the model was trained on: the renderer's fields of view at the
+    training size. `typical` is the dermoscope field's geometric mean, the scale to bring a close-up to."""
+    lo_t, hi_t = FIELD_MM["trichoscope"]
+    lo_m, hi_m = FIELD_MM["macro"]
+    size = cfg.data.size
+    return {
+        "typical": round(float(np.sqrt(lo_t * hi_t)) / size, 6),
+        "min": round(min(lo_t, lo_m) / size, 6),
+        "max": round(max(hi_t, hi_m) / size, 6),
+    }
+
+
+def weights_sha256(net: nn.Module) -> str:
+    h = hashlib.sha256()
+    for name, tensor in sorted(net.state_dict().items()):
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def metadata(net: nn.Module, cfg: TrainConfig, step: int, extra: dict | None = None) -> dict[str, str]:
+    meta = {
+        "smpvision.format_version": FORMAT_VERSION,
+        "smpvision.package_version": smpvision.__version__,
+        "smpvision.class_names": json.dumps(list(ZONE_CLASSES)),
+        "smpvision.density_unit": "hairs per pixel (the map integrates to the hair count of the image)",
+        "smpvision.closeup_mm_per_px": json.dumps(closeup_scale(cfg)),
+        "smpvision.overview_side_px": str(cfg.data.size),
+        "smpvision.normalisation": json.dumps({"mean": MEAN, "std": STD, "scale": "1/255"}),
+        "smpvision.model": cfg.model.name,
+        "smpvision.training_data": (
+            f"procedural scalp renderer (smpvision.synth), {step * cfg.optim.batch_size} augmented views "
+            f"at {cfg.data.size} px, {cfg.data.closeup_fraction:.0%} close-ups"
+            + "".join(f"; folder {f.path} (weight {f.weight})" for f in cfg.data.folders)
+        ),
+        "smpvision.training_config": json.dumps(to_dict(cfg)),
+        "smpvision.weights_sha256": weights_sha256(net),
+    }
+    meta.update(extra or {})
+    return meta
+
+
+@dataclass
+class ExportReport:
+    path: Path
+    size_mb: float
+    max_abs_diff_zones: float
+    max_abs_diff_density_rel: float
+    parity_size: tuple[int, int]
+
+
+def export_onnx(
+    net: nn.Module,
+    cfg: TrainConfig,
+    path: str | Path,
+    step: int = 0,
+    trace_size: tuple[int, int] = (256, 256),
+    check_size: tuple[int, int] = (200, 328),
+    tolerance: float = 1e-3,
+) -> ExportReport:
+    """Export, then verify with the onnx checker and ORT-vs-torch parity at `check_size`."""
+    import onnx
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    serving = ServingModel(net.cpu().eval()).eval()
+    example = torch.randint(0, 256, (1, *trace_size, 3), dtype=torch.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            serving,
+            (example,),
+            str(path),
+            input_names=["image"],
+            output_names=["zones", "density"],
+            dynamic_axes={
+                "image": {0: "N", 1: "H", 2: "W"},
+                "zones": {0: "N", 2: "H", 3: "W"},
+                "density": {0: "N", 2: "H", 3: "W"},
+            },
+            opset_version=OPSET,
+            dynamo=False,
+        )
+    model = onnx.load(str(path))
+    for key, value in metadata(net, cfg, step).items():
+        model.metadata_props.add(key=key, value=value)
+    model.doc_string = "smpvision scalp zones + hair density; see metadata_props"
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, str(path))
+    zones_diff, density_diff = ort_parity(serving, path, check_size)
+    if zones_diff > tolerance or density_diff > tolerance:
+        raise RuntimeError(
+            f"ONNX Runtime disagrees with torch at {check_size}: zones max diff {zones_diff:.2e}, density "
+            f"relative diff {density_diff:.2e} (tolerance {tolerance:.0e}); the export is not usable"
+        )
+    return ExportReport(path, path.stat().st_size / 1e6, zones_diff, density_diff, check_size)
+
+
+def ort_parity(serving: nn.Module, path: Path, size: tuple[int, int], batch: int = 2) -> tuple[float, float]:
+    """Max |ORT − torch| of zone probabilities, and of density relative to its max, on random images."""
+    import onnxruntime as ort
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (batch, *size, 3), dtype=np.uint8)
+    with torch.no_grad():
+        zt, dt = (t.numpy() for t in serving(torch.from_numpy(image)))
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    zo, do = session.run(["zones", "density"], {"image": image})
+    if zo.shape != zt.shape or do.shape != dt.shape:
+        raise RuntimeError(
+            f"ONNX output shapes {zo.shape}, {do.shape} differ from torch {zt.shape}, {dt.shape}"
+        )
+    return float(np.abs(zo - zt).max()), float(np.abs(do - dt).max() / max(float(np.abs(dt).max()), 1e-12))
+
+
+def quantize_int8(
+    fp32_path: str | Path, int8_path: str | Path, calibration: list[np.ndarray] | None = None
+) -> Path:
+    """Static int8 (QDQ, per-channel weights) with onnxruntime's quantization tools, calibrated on
+    rendered scalps (activation ranges need real-looking inputs); metadata is carried over.
+
+    Static rather than dynamic: dynamic quantization turns convolutions into ConvInteger, which ONNX
+    Runtime runs slower than float on CPU; QDQ convolutions fuse into QLinearConv."""
+    import onnx
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    from smpvision.synth import render_sample
+
+    if calibration is None:
+        calibration = [render_sample((CALIBRATION_TAG, i), size=256).image for i in range(24)]
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.items = iter([{"image": img[None]} for img in calibration])
+
+        def get_next(self) -> dict | None:
+            return next(self.items, None)
+
+    fp32_path, int8_path = Path(fp32_path), Path(int8_path)
+    prepared = int8_path.with_suffix(".prep.onnx")
+    quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=False)
+    try:
+        quantize_static(
+            str(prepared),
+            str(int8_path),
+            Reader(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            # the graph's head and tail (normalisation, softmax, softplus) stay float: they are cheap and
+            # quantizing them costs accuracy in the probabilities and the tiny close-up densities
+            op_types_to_quantize=["Conv", "MatMul", "Add", "Mul", "HardSigmoid", "GlobalAveragePool"],
+        )
+    finally:
+        prepared.unlink(missing_ok=True)
+    src, dst = onnx.load(str(fp32_path)), onnx.load(str(int8_path))
+    del dst.metadata_props[:]
+    for prop in src.metadata_props:
+        value = prop.value + (" (int8 static QDQ)" if prop.key == "smpvision.model" else "")
+        dst.metadata_props.add(key=prop.key, value=value)
+    onnx.save(dst, str(int8_path))
+    return int8_path

@@ -1,0 +1,63 @@
+"""Losses: cross-entropy + soft Dice on zones (255 ignored); density: pixel loss on smoothed hair points
+plus a loss on the integrated count.
+
+Hair density spans four orders of magnitude between a whole-head photo (~2 hairs/px) and a dermoscope
+frame (~0.0005 hairs/px), so both density terms are relative to each image's own hair level; otherwise
+whole-head photos would drown out the close-ups.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from smpvision.contracts import IGNORE_INDEX
+
+from .config import LossConfig
+
+
+def dice_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """1 − mean soft Dice over the classes present in the batch (absent classes have no defined Dice)."""
+    valid = (target != IGNORE_INDEX).unsqueeze(1).float()
+    probs = logits.softmax(1) * valid
+    onehot = F.one_hot(target.clamp_max(logits.shape[1] - 1), logits.shape[1]).permute(0, 3, 1, 2).float()
+    onehot = onehot * valid
+    inter = (probs * onehot).sum((0, 2, 3))
+    denom = probs.sum((0, 2, 3)) + onehot.sum((0, 2, 3))
+    present = onehot.sum((0, 2, 3)) > 0
+    dice = (2 * inter + 1.0) / (denom + 1.0)
+    return 1 - dice[present].mean()
+
+
+def smooth_counts(counts: torch.Tensor) -> torch.Tensor:
+    """Hairs per stride-4 cell from a per-pixel map, averaged over an 8×8 window: the smoothing that turns
+    exact hair points into a learnable target without fixing a kernel width in pixels."""
+    return F.avg_pool2d(counts, 8, stride=4, padding=2, count_include_pad=False) * 16
+
+
+def density_losses(
+    pred: torch.Tensor, hairs: torch.Tensor, has_hairs: torch.Tensor
+) -> tuple[torch.Tensor, ...]:
+    """pred: [N,1,H,W] hairs/px; hairs: [N,H,W] point counts; has_hairs: [N] 1 where the count is known."""
+    if has_hairs.sum() == 0:
+        zero = pred.sum() * 0
+        return zero, zero
+    keep = has_hairs > 0
+    p, t = pred[keep], hairs[keep].unsqueeze(1)
+    cp, ct = smooth_counts(p), smooth_counts(t)
+    level = ct.mean((1, 2, 3), keepdim=True).clamp_min(0.02)  # hairs per cell in this image
+    # Huber, not squared error: early predictions can be 10× off and must not blow up the gradient
+    pixel = F.smooth_l1_loss(cp / level, ct / level)
+    n_pred, n_true = p.sum((1, 2, 3)), t.sum((1, 2, 3))
+    # log-ratio: symmetric in over/under-counting and bounded for a 3-hair close-up predicted as 300
+    count = (torch.log1p(n_pred) - torch.log1p(n_true)).abs().mean()
+    return pixel, count
+
+
+def total_loss(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], cfg: LossConfig) -> dict:
+    zones = batch["zones"]
+    ce = F.cross_entropy(out["zones"], zones, ignore_index=IGNORE_INDEX)
+    dice = dice_loss(out["zones"], zones)
+    pixel, count = density_losses(out["density"], batch["hairs"], batch["has_hairs"])
+    loss = ce + cfg.dice_weight * dice + cfg.density_weight * pixel + cfg.count_weight * count
+    return {"loss": loss, "ce": ce, "dice": dice, "density": pixel, "count": count}

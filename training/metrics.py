@@ -1,0 +1,63 @@
+"""Segmentation and counting metrics, accumulated over a data set (numpy only, shared by the training
+loop's validation and `smpvision evaluate`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from smpvision.contracts import IGNORE_INDEX, ZONE_CLASSES
+
+LOSS_CLASSES = ("thinning", "bald", "scar")  # the classes the acceptance bar averages
+
+
+class ZoneScores:
+    """Confusion matrix over all pixels seen; IoU and Dice per class from the totals (not a mean of
+    per-image scores, which small zones would make noisy)."""
+
+    def __init__(self) -> None:
+        n = len(ZONE_CLASSES)
+        self.confusion = np.zeros((n, n), np.int64)
+
+    def add(self, pred: np.ndarray, truth: np.ndarray) -> None:
+        keep = truth != IGNORE_INDEX
+        n = len(ZONE_CLASSES)
+        idx = truth[keep].astype(np.int64) * n + pred[keep].astype(np.int64)
+        self.confusion += np.bincount(idx, minlength=n * n).reshape(n, n)
+
+    def per_class(self) -> dict[str, dict[str, float | None]]:
+        tp = np.diag(self.confusion).astype(np.float64)
+        fp = self.confusion.sum(0) - tp
+        fn = self.confusion.sum(1) - tp
+        out = {}
+        for i, name in enumerate(ZONE_CLASSES):
+            union = tp[i] + fp[i] + fn[i]
+            present = tp[i] + fn[i] > 0
+            out[name] = {
+                "iou": float(tp[i] / union) if present else None,
+                "dice": float(2 * tp[i] / (2 * tp[i] + fp[i] + fn[i])) if present else None,
+                "pixels": int(tp[i] + fn[i]),
+            }
+        return out
+
+    def mean_iou(self, classes: tuple[str, ...] = LOSS_CLASSES) -> float | None:
+        scores = [self.per_class()[c]["iou"] for c in classes]
+        scores = [s for s in scores if s is not None]
+        return float(np.mean(scores)) if scores else None
+
+
+def count_error(pred: float, truth: float, floor: float = 10.0) -> float:
+    """Relative hair-count error. The denominator is at least `floor` hairs so that a photo of a fully
+    bald scalp (truth 0–2 hairs) does not turn a miss of one hair into a 50–100 % error."""
+    return abs(pred - truth) / max(truth, floor)
+
+
+def summarise_counts(errors: list[float]) -> dict[str, float | int | None]:
+    if not errors:
+        return {"n": 0, "median_rel_error": None, "mean_rel_error": None, "p90_rel_error": None}
+    e = np.asarray(errors)
+    return {
+        "n": len(e),
+        "median_rel_error": float(np.median(e)),
+        "mean_rel_error": float(e.mean()),
+        "p90_rel_error": float(np.percentile(e, 90)),
+    }

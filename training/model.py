@@ -1,0 +1,135 @@
+"""Network factory: a tiny registry of segmentation networks with two heads, `zones` and `density`.
+
+Every network maps a normalised float image [N, 3, H, W] to a dict of named outputs at input size:
+`zones` (class logits, [N, 5, H, W]) and `density` (hairs per pixel, non-negative, [N, 1, H, W]). Backbones
+are torchvision's, always built with `weights=None`: nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchvision import models as tvm
+
+from smpvision.contracts import ZONE_CLASSES
+
+_REGISTRY: dict[str, Callable[..., nn.Module]] = {}
+
+# ImageNet statistics: the usual choice for torchvision backbones, and the ones the ONNX graph bakes in.
+MEAN = (0.485, 0.456, 0.406)
+STD = (0.229, 0.224, 0.225)
+
+
+def preprocess(image: torch.Tensor) -> torch.Tensor:
+    """uint8 [N, H, W, 3] RGB → normalised float [N, 3, H, W]. The one preprocessing path: the training
+    loop, evaluation and the exported ONNX graph all call this function."""
+    x = image.permute(0, 3, 1, 2).to(torch.float32) / 255.0
+    mean = torch.tensor(MEAN, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(STD, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def register_model(name: str) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
+    def wrap(factory: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+        if name in _REGISTRY:
+            raise ValueError(f"model {name!r} is registered twice")
+        _REGISTRY[name] = factory
+        return factory
+
+    return wrap
+
+
+def available_models() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def create_model(name: str, **kwargs: object) -> nn.Module:
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown model {name!r}; valid names: {', '.join(available_models())}")
+    return _REGISTRY[name](**kwargs)
+
+
+def _separable(channels: int) -> nn.Sequential:
+    """Depthwise 3×3 + pointwise 1×1: a full 3×3 at stride 4 costs 8× more and dominated the latency."""
+    return nn.Sequential(
+        nn.Conv2d(channels, channels, 3, padding=1, groups=channels, bias=False),
+        nn.Conv2d(channels, channels, 1, bias=False),
+        nn.BatchNorm2d(channels),
+        nn.ReLU(True),
+    )
+
+
+class FPNSegmenter(nn.Module):
+    """Backbone taps at strides 4/8/16/32 → FPN top-down sum → stride-4 head → bilinear to input size.
+
+    The decoder resamples each level to the size of the next finer tap, so any H and W work without padding.
+    """
+
+    def __init__(self, features: nn.Sequential, width: int = 64, num_classes: int = len(ZONE_CLASSES)):
+        super().__init__()
+        self.features = features
+        self.taps, channels = _find_taps(features)
+        self.lateral = nn.ModuleList(nn.Conv2d(c, width, 1) for c in channels)
+        self.smooth = nn.Sequential(_separable(width), _separable(width))
+        self.zones_head = nn.Conv2d(width, num_classes, 1)
+        self.density_head = nn.Conv2d(width, 1, 1)
+        # start near "almost no hair" so early steps do not predict huge counts on close-ups
+        nn.init.constant_(self.density_head.bias, -4.0)
+
+    def forward(self, x: torch.Tensor, probabilities: bool = False) -> dict[str, torch.Tensor]:
+        """`zones` are logits for training; with probabilities=True (serving) they are class
+        probabilities, normalised at stride 4 before upsampling: a bilinear mix of distributions is still
+        a distribution, and a full-resolution channel softmax cost more than the whole backbone."""
+        size = x.shape[-2:]
+        skips = []
+        for i, layer in enumerate(self.features):
+            x = layer(x)
+            if i in self.taps:
+                skips.append(x)
+        y = self.lateral[-1](skips[-1])
+        for lateral, skip in zip(self.lateral[-2::-1], skips[-2::-1], strict=True):
+            y = lateral(skip) + F.interpolate(y, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+        y = self.smooth(y)
+        zones = self.zones_head(y)
+        if probabilities:
+            zones = zones.softmax(1)
+        zones = F.interpolate(zones, size=size, mode="bilinear", align_corners=False)
+        # density is predicted per stride-4 cell and spread over its pixels, so the map still integrates
+        # to the count after upsampling (bilinear upsampling of a per-pixel rate preserves the sum)
+        density = F.softplus(self.density_head(y))
+        density = F.interpolate(density, size=size, mode="bilinear", align_corners=False)
+        return {"zones": zones, "density": density}
+
+
+def _find_taps(features: nn.Sequential) -> tuple[list[int], list[int]]:
+    """Index and channels of the last layer at each stride 4, 8, 16, 32 (found by a dummy forward)."""
+    x = torch.zeros(1, 3, 64, 64)
+    last_at: dict[int, tuple[int, int]] = {}
+    was_training = features.training
+    features.eval()
+    with torch.no_grad():
+        for i, layer in enumerate(features):
+            x = layer(x)
+            stride = 64 // x.shape[-1]
+            if stride >= 4:
+                last_at[stride] = (i, x.shape[1])
+    features.train(was_training)
+    picked = [last_at[s] for s in (4, 8, 16, 32)]
+    return [i for i, _ in picked], [c for _, c in picked]
+
+
+@register_model("mobilenet_v3_small_fpn")
+def mobilenet_v3_small_fpn(width: int = 64) -> nn.Module:
+    return FPNSegmenter(tvm.mobilenet_v3_small(weights=None).features, width=width)
+
+
+@register_model("mobilenet_v3_large_fpn")
+def mobilenet_v3_large_fpn(width: int = 96) -> nn.Module:
+    return FPNSegmenter(tvm.mobilenet_v3_large(weights=None).features, width=width)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
