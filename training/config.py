@@ -58,7 +58,7 @@ class OptimConfig:
 class LossConfig:
     dice_weight: float = 1.0
     density_weight: float = 1.0  # pixel loss on smoothed hair points
-    count_weight: float = 0.3  # relative error of the integrated count
+    count_weight: float = 1.0  # log-ratio of the integrated count
 
 
 @dataclass

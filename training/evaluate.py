@@ -135,28 +135,32 @@ def _f(v: float | None, pct: bool = False) -> str:
 
 def evaluate_real(seg: Segmenter, root: Path, limit_per_view: int | None = None) -> dict[str, Any]:
     """Both real sets under `root` (whichever are present): severity Spearman per view on
-    hairloss-levels, hair count error on trichoscopy-counts (scale estimated from the image)."""
+    hairloss-levels, hair count error on trichoscopy-counts (scale estimated from each image)."""
     from smpvision.cli import Progress
 
     from . import realdata
-
-    def segment(image: np.ndarray, view_kind: str) -> Any:
-        return seg.segment(image, view_kind=view_kind)
 
     out: dict[str, Any] = {}
     levels, counts = root / "hairloss-levels", root / "trichoscopy-counts"
     if levels.is_dir():
         photos = realdata.load_hairloss_levels(levels)
-        n = len(photos) if limit_per_view is None else min(len(photos), 5 * limit_per_view)
-        bar = Progress(n, "hairloss-levels")
-        out["real_severity"] = realdata.evaluate_severity(photos, segment, limit_per_view, bar.update)
+        bar = Progress(len(photos), "hairloss-levels")
+        out["severity"] = realdata.evaluate_severity(photos, seg.segment, limit_per_view, _bar(bar))
         bar.close()
     if counts.is_dir():
         photos = realdata.load_trichoscopy(counts)
         bar = Progress(len(photos), "trichoscopy-counts")
-        out["real_counts"] = realdata.evaluate_counts(photos, segment, progress=bar.update)
+        out["counts"] = realdata.evaluate_counts(photos, seg.segment, progress=_bar(bar))
         bar.close()
     if not out:
         raise FileNotFoundError(f"{root} holds neither hairloss-levels/ nor trichoscopy-counts/")
     print(realdata.format_table(out))
-    return out
+    return {f"real_{k}": v for k, v in out.items()}
+
+
+def _bar(bar: Any) -> Callable[[int, int], None]:
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done)
+
+    return update

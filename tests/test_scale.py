@@ -1,0 +1,83 @@
+"""Scale from hair-shaft width: drawn lines of known width, rendered close-ups of known mm/px, bad input."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from smpvision.scale import TYPICAL_SHAFT_UM, estimate_mm_per_px, estimate_shaft_width_px
+
+
+def _lines(width: float, size: int = 400, seed: int = 0, blur: float = 0.8) -> np.ndarray:
+    """Six dark anti-aliased bars of exactly `width` px at random angles on a grey field."""
+    rng = np.random.default_rng(seed)
+    img = np.full((size, size, 3), 200, np.uint8)
+    for _ in range(6):
+        centre = rng.uniform(0.2, 0.8, 2) * size
+        ang = rng.uniform(0, np.pi)
+        along = np.array([np.cos(ang), np.sin(ang)]) * rng.uniform(0.2, 0.3) * size
+        across = np.array([-np.sin(ang), np.cos(ang)]) * width / 2
+        quad = np.array([centre - along + across, centre + along + across, centre + along - across,
+                         centre - along - across])  # fmt: skip
+        cv2.fillPoly(img, [np.round(quad * 16).astype(np.int32)], (70, 60, 55), cv2.LINE_AA, shift=4)
+    return cv2.GaussianBlur(img, (0, 0), blur)
+
+
+@pytest.mark.parametrize("width", [8.0, 12.0, 20.0])
+def test_width_of_drawn_lines(width: float) -> None:
+    # measured: 0.93–1.08 × the drawn width for 8–24 px bars in 384–1280 px frames
+    assert estimate_shaft_width_px(_lines(width)) == pytest.approx(width, rel=0.15)
+
+
+def test_width_follows_magnification() -> None:
+    small = _lines(10.0, size=300, seed=3)
+    big = cv2.resize(small, None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR)
+    assert estimate_shaft_width_px(big) == pytest.approx(2 * estimate_shaft_width_px(small), rel=0.15)
+
+
+def test_mm_per_px_is_shaft_over_width() -> None:
+    img = _lines(14.0)
+    width = estimate_shaft_width_px(img)
+    assert estimate_mm_per_px(img) == pytest.approx(TYPICAL_SHAFT_UM / 1000 / width)
+    assert estimate_mm_per_px(img, shaft_um=90) == pytest.approx(0.090 / width)
+
+
+# Trichoscope renders with dark terminal hair, where the estimate lies within 15 % of the truth. Over 71
+# mixed renders (all hair colours, bald, scar and thinning fields) the median error is ~19 % and 69 % are
+# within 35 %; a third return None (too few shafts).
+@pytest.mark.parametrize("seed", [4, 8, 28])
+def test_rendered_trichoscope_scale(render_sample, seed: int) -> None:
+    s = render_sample(seed, size=384, kind="closeup", region="trichoscope")
+    est = estimate_mm_per_px(s.image)
+    assert est is not None
+    assert est == pytest.approx(s.meta["mm_per_px"], rel=0.35)
+
+
+def test_none_without_shafts() -> None:
+    assert estimate_shaft_width_px(np.full((300, 400, 3), 128, np.uint8)) is None
+    noise = np.random.default_rng(0).normal(150, 12, (300, 400, 3))
+    assert estimate_mm_per_px(np.clip(noise, 0, 255).astype(np.uint8)) is None
+    one_speck = np.full((300, 400, 3), 200, np.uint8)
+    cv2.line(one_speck, (100, 100), (130, 110), (40, 40, 40), 6)
+    assert estimate_shaft_width_px(one_speck) is None
+
+
+@pytest.mark.parametrize(
+    ("image", "error", "hint"),
+    [
+        (np.zeros((64, 64, 3), np.float32), TypeError, "uint8"),
+        (np.zeros((64, 64), np.uint8), ValueError, r"\(H, W, 3\)"),
+        (np.zeros((64, 64, 4), np.uint8), ValueError, r"img\[\.\.\., :3\]"),
+        (np.zeros((16, 64, 3), np.uint8), ValueError, "at least 32"),
+        ([[0, 0, 0]], TypeError, "numpy array"),
+    ],
+)
+def test_bad_input_says_the_fix(image, error: type[Exception], hint: str) -> None:
+    with pytest.raises(error, match=hint):
+        estimate_shaft_width_px(image)
+
+
+def test_bad_shaft_width() -> None:
+    with pytest.raises(ValueError, match="50–100"):
+        estimate_mm_per_px(_lines(10.0), shaft_um=0.07)
