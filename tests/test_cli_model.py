@@ -54,7 +54,8 @@ def test_train_export_evaluate_end_to_end(tmp_path: Path, capsys: pytest.Capture
     assert main(["export", "--checkpoint", str(tmp_path / "run/last.pt"), "--out", str(onnx_path)]) == 0
     assert "onnx checker passed" in capsys.readouterr().out
     out = tmp_path / "eval.json"
-    assert main(["evaluate", "--model", str(onnx_path), "--rendered", "3", "--size", "64", "--out", str(out)]) == 0
+    argv = ["evaluate", "--model", str(onnx_path), "--rendered", "3", "--size", "64", "--out", str(out)]
+    assert main(argv) == 0
     results = json.loads(out.read_text())["rendered_heldout"]
     assert results["all"]["n"] == 3 and set(results["all"]["per_class"]) >= {"hair", "bald"}
     assert "mIoU(thinning,bald,scar)" in capsys.readouterr().out
