@@ -18,7 +18,7 @@ from .hair import HAIR_FORMS, sample_length_mm
 from .overlays import burn_in, lens_circle
 from .overview import render_overview
 
-RENDERER_VERSION = 1
+RENDERER_VERSION = 2  # 2: haired scalp is matte and shaved heads show a stubble shadow
 __all__ = ["Sample", "render_sample", "RENDERER_VERSION"]
 
 

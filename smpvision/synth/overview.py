@@ -185,9 +185,14 @@ def render_overview(
     fb = fields[b]
     diffuse, spec, cov = fb[..., F_DIFFUSE], fb[..., F_SPEC], layer.coverage[b]
     shade = diffuse * (1 + fb[..., F_MOTTLE])
-    if style == "shaved":  # hair below the skin of a shaved head shows as a grey shadow
-        depth = rng.uniform(0.08, 0.22) * (1 - float(strand_col.mean()))
-        shade = shade * (1 - np.clip(d[b], 0, 1) * scalp[b] * depth)
+    hair_cover = np.clip(d[b], 0, 1) * scalp[b]  # 1 where hair grows at the client's full density
+    # a bald scalp shines; stubble and hair scatter the light: shine is the cue that separates bald
+    # from shaved-but-haired skin in a whole-head photo, where single stubbles are below a pixel
+    spec = spec * (1 - 0.8 * hair_cover)
+    if style == "shaved":  # stubble and hair below the skin darken it towards the hair colour
+        contrast = float(np.clip(skin_rgb.mean() - strand_col.mean(), 0.08, 1.0))
+        depth = rng.uniform(0.35, 0.7) * contrast / max(float(skin_rgb.mean()), 0.2)
+        shade = shade * (1 - hair_cover * min(depth, 0.6))
     red = shade * (1 - fb[..., F_RED])
     skin_px = np.stack([shade, red, red], -1) * skin_rgb + (spec * (1 - cov))[..., None]
     if scar_col is not None:  # blended only inside the scar's own box (plus the blur's reach)
