@@ -1,6 +1,6 @@
 """albumentations presets that move the image, the zone mask and the hair points together.
 
-`train`: geometry (flips, 90° turns, scale/rotate/shear), camera (blur, noise, JPEG, resolution loss) and
+`train`: geometry (flips, 90° turns, random crops and zoom), camera (blur, noise, JPEG, resolution loss) and
 colour (white balance, exposure, saturation) — the differences between our renderer and real phones and
 dermoscopes that we know of. `eval`: only brings an image to the training size. Both end in a fixed
 `size`×`size` crop; pixels outside the photo are background (class 0) with no hairs.
@@ -53,15 +53,9 @@ def train_preset(size: int) -> A.Compose:
         [
             A.HorizontalFlip(p=0.5),
             A.RandomRotate90(p=0.5),
-            A.Affine(
-                scale=(0.8, 1.25),
-                rotate=(-25, 25),
-                shear=(-6, 6),
-                border_mode=cv2.BORDER_CONSTANT,
-                fill=0,
-                fill_mask=0,
-                p=0.7,
-            ),
+            # crops of a random part of the photo, never padded: a model trained on centred heads with
+            # black borders learnt "image edge = background" and then failed on full-frame close-ups
+            A.RandomResizedCrop(size=(size, size), scale=(0.3, 1.0), ratio=(0.8, 1.25), p=0.85),
             *_fit(size),
             A.OneOf(
                 [
