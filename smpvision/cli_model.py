@@ -36,7 +36,7 @@ def register_train(sub: argparse._SubParsersAction) -> None:
             "out_dir=runs/try are applied on top; unknown keys are rejected. Checkpoints (OUT_DIR/last.pt, "
             "with the config inside), OUT_DIR/config.yaml and OUT_DIR/metrics.csv are written as it goes; "
             "running the same command again resumes from OUT_DIR/last.pt. Runs under "
-            "'torchrun --nproc_per_node N -m smpvision train ...' for DDP."
+            "'torchrun --nproc_per_node N -m smpvision train ...' for DDP (gloo on CPU, NCCL on GPU)."
         ),
     )
     p.add_argument("--config", type=Path, default=None, help="YAML config; defaults apply without one")
@@ -91,7 +91,9 @@ def _run_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     from training.train import load_checkpoint
 
     net, cfg, ckpt = load_checkpoint(args.checkpoint)
-    report = export_onnx(net, cfg, args.out, step=int(ckpt["step"]))
+    report = export_onnx(
+        net, cfg, args.out, step=int(ckpt["step"]), world_size=int(ckpt.get("world_size", 1))
+    )
     print(
         f"wrote {report.path} ({report.size_mb:.1f} MB); onnx checker passed; ORT vs torch at "
         f"{report.parity_size[0]}x{report.parity_size[1]}: zones max diff {report.max_abs_diff_zones:.1e}, "
@@ -146,6 +148,7 @@ def _run_evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     from training import evaluate as ev
 
     seg = Segmenter.from_path(args.model, SegmenterOptions(threads=args.threads))
+    policy = seg.metadata.get("smpvision.closeup_zones", "train")
     results: dict = {
         "model": str(args.model or "bundled"),
         "metadata_sha256": seg.metadata.get("smpvision.weights_sha256"),
@@ -156,12 +159,15 @@ def _run_evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
             ev.rendered_heldout(args.rendered, args.size),
             ev.segment_with_label(seg, use_scale=False),
             bar.update,
+            closeup_policy=policy,
         )
         bar.close()
     for folder in args.folder:
         samples = list(ev.folder_samples(folder))
         bar = Progress(len(samples), f"folder {folder.name}")
-        results[f"folder:{folder}"] = ev.score_samples(samples, ev.segment_with_label(seg, True), bar.update)
+        results[f"folder:{folder}"] = ev.score_samples(
+            samples, ev.segment_with_label(seg, True), bar.update, closeup_policy=policy
+        )
         bar.close()
     if args.real is not None:
         results.update(ev.evaluate_real(seg, args.real, args.real_limit))

@@ -134,11 +134,12 @@ class Segmenter:
     def _closeup_factor(self, mm_per_px: float | None, h: int, w: int) -> float:
         """Resize factor that brings a close-up into the scale range the model was trained on: to the
         typical scale when the photo is outside that range, unchanged inside it."""
+        cap = self.options.max_closeup_side / max(h, w)
         if mm_per_px is None:
-            return 1.0
+            return min(1.0, cap)
         lo, hi = self.closeup_scale["min"], self.closeup_scale["max"]
         factor = 1.0 if lo <= mm_per_px <= hi else mm_per_px / self.closeup_scale["typical"]
-        return min(factor, self.options.max_closeup_side / max(h, w))
+        return min(factor, cap)
 
 
 def _resize(image: np.ndarray, factor: float) -> np.ndarray:

@@ -36,6 +36,7 @@ class DataConfig:
     workers: int = 1  # DataLoader workers per process
     folders: list[FolderSource] = field(default_factory=list)
     augment: str = "train"  # albumentations preset name (training/augment.py)
+    closeup_zones: str = "ignore"  # "ignore": train close-ups on scars/background + density only; "train"
 
 
 @dataclass

@@ -4,8 +4,7 @@ Every item is a dict of tensors: `image` uint8 [H, W, 3] (normalised later by `m
 function the ONNX graph uses), `zones` int64 [H, W] (255 = ignore), `hairs` float32 [H, W] hair points
 splatted to pixels, and `has_hairs` (0 when a folder label says the hair count is unknown).
 
-Seeds: training renders `(TRAIN_TAG, seed, rank, worker, i)`; held-out evaluation renders `(HELDOUT_TAG, i)`.
-The tags make the two seed spaces disjoint, so held-out scenes are never seen in training.
+Seeds: see training/seeds.py (training and held-out scenes come from disjoint seed spaces).
 """
 
 from __future__ import annotations
@@ -23,13 +22,8 @@ from smpvision.synth import render_sample
 
 from .augment import build_augment
 from .config import DataConfig
-
-TRAIN_TAG = 7101
-HELDOUT_TAG = 9202
-
-
-def heldout_seed(index: int) -> tuple[int, int]:
-    return (HELDOUT_TAG, index)
+from .metrics import closeup_zone_targets
+from .seeds import TRAIN_TAG, heldout_seed  # noqa: F401  (heldout_seed re-exported for the trainer)
 
 
 def splat_points(points: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -85,7 +79,10 @@ class ScalpStream(IterableDataset):
                         closeup_fraction=self.cfg.closeup_fraction,
                     )
                     counter += 1
-                    pool.append([s.image, s.zones, s.hairs, self.cfg.reuse])
+                    zones = s.zones
+                    if self.cfg.closeup_zones == "ignore" and s.meta["view"]["kind"] == "closeup":
+                        zones = closeup_zone_targets(zones)
+                    pool.append([s.image, zones, s.hairs, self.cfg.reuse])
                 slot = rng.randrange(len(pool))
                 image, zones, points, _ = pool[slot]
                 pool[slot][3] -= 1

@@ -17,8 +17,8 @@ from smpvision.annotations import AnnotatedFolder
 from smpvision.segmenter import Segmenter
 from smpvision.synth import render_sample
 
-from .data import heldout_seed
-from .metrics import LOSS_CLASSES, ZoneScores, count_error, summarise_counts
+from .metrics import LOSS_CLASSES, ZoneScores, closeup_zone_targets, count_error, summarise_counts
+from .seeds import heldout_seed
 
 
 class _Group:
@@ -46,12 +46,16 @@ def score_samples(
     samples: Iterable[tuple[str, np.ndarray, np.ndarray, float | None, dict]],
     segment: Callable[[np.ndarray, dict], Any],
     progress: Callable[[int], None] | None = None,
+    closeup_policy: str = "train",
 ) -> dict[str, Any]:
     """samples: (name, image, zones, true hair count or None, label). Totals plus breakdowns by
-    Fitzpatrick type and by view (kind/region)."""
+    Fitzpatrick type and by view (kind/region). closeup_policy "ignore" (the model's metadata says so)
+    scores close-ups on background and scar only, as the model was trained."""
     groups: dict[str, _Group] = defaultdict(_Group)
     for i, (_, image, zones, true_count, label) in enumerate(samples):
         result = segment(image, label)
+        if closeup_policy == "ignore" and (label.get("view") or {}).get("kind") == "closeup":
+            zones = closeup_zone_targets(zones)  # scored on what the model was trained to output
         pred = result.zones
         count = result.hair_count if true_count is not None else None
         fitz = (label.get("skin") or {}).get("fitzpatrick")
@@ -62,6 +66,14 @@ def score_samples(
         if progress:
             progress(i + 1)
     out = {"all": groups.pop("all").summary()}
+    overview = [g for k, g in groups.items() if k.startswith("view/overview/")]
+    if overview:  # the whole-head photos alone: the zone maps a technician reads
+        merged = _Group()
+        for g in overview:
+            merged.scores.confusion += g.scores.confusion
+            merged.count_errors += g.count_errors
+            merged.n += g.n
+        out["overview"] = merged.summary()
     out["by_fitzpatrick"] = {
         k.split("/", 1)[1]: g.summary() for k, g in sorted(groups.items()) if k[0] == "f"
     }
@@ -109,15 +121,17 @@ def headline(results: dict[str, Any]) -> list[str]:
     for name, res in results.items():
         if not isinstance(res, dict):
             continue
-        if "all" in res:
-            a = res["all"]
-            miou = a["miou_thinning_bald_scar"]
-            med = a["hair_count"]["median_rel_error"]
-            lines.append(
-                f"{name}: n={a['n']}  mIoU(thinning,bald,scar)={_f(miou)}  "
-                + "  ".join(f"IoU {c}={_f(v['iou'])}" for c, v in a["per_class"].items())
-                + f"  median hair-count error={_f(med, pct=True)}"
-            )
+        if "all" in res and "per_class" in res["all"]:
+            for part in ("all", "overview"):
+                if part not in res:
+                    continue
+                a = res[part]
+                miou = _f(a["miou_thinning_bald_scar"])
+                lines.append(
+                    f"{name} [{part}]: n={a['n']}  mIoU(thinning,bald,scar)={miou}  "
+                    + "  ".join(f"IoU {c}={_f(v['iou'])}" for c, v in a["per_class"].items())
+                    + f"  median hair-count error={_f(a['hair_count']['median_rel_error'], pct=True)}"
+                )
             for group in ("by_fitzpatrick", "by_view"):
                 for key, g in res.get(group, {}).items():
                     lines.append(

@@ -23,10 +23,10 @@ from smpvision.synth.closeup import FIELD_MM
 
 from .config import TrainConfig, to_dict
 from .model import MEAN, STD, preprocess
+from .seeds import CALIBRATION_TAG
 
 FORMAT_VERSION = "1"  # bump when inputs, outputs or the meaning of a metadata key change
 OPSET = 18
-CALIBRATION_TAG = 5303  # seed space of the int8 calibration scenes (disjoint from training/held-out)
 
 
 class ServingModel(nn.Module):
@@ -62,7 +62,11 @@ def weights_sha256(net: nn.Module) -> str:
     return h.hexdigest()
 
 
-def metadata(net: nn.Module, cfg: TrainConfig, step: int, extra: dict | None = None) -> dict[str, str]:
+def metadata(
+    net: nn.Module, cfg: TrainConfig, step: int, world_size: int = 1, extra: dict | None = None
+) -> dict[str, str]:
+    from smpvision.synth import RENDERER_VERSION
+
     meta = {
         "smpvision.format_version": FORMAT_VERSION,
         "smpvision.package_version": smpvision.__version__,
@@ -72,8 +76,11 @@ def metadata(net: nn.Module, cfg: TrainConfig, step: int, extra: dict | None = N
         "smpvision.overview_side_px": str(cfg.data.size),
         "smpvision.normalisation": json.dumps({"mean": MEAN, "std": STD, "scale": "1/255"}),
         "smpvision.model": cfg.model.name,
+        # "ignore": close-up hair/thinning/bald zones were not trained; judge them from the density
+        "smpvision.closeup_zones": cfg.data.closeup_zones,
         "smpvision.training_data": (
-            f"procedural scalp renderer (smpvision.synth), {step * cfg.optim.batch_size} augmented views "
+            f"procedural scalp renderer (smpvision.synth v{RENDERER_VERSION}), "
+            f"{step * cfg.optim.batch_size * world_size} augmented views "
             f"at {cfg.data.size} px, {cfg.data.closeup_fraction:.0%} close-ups"
             + "".join(f"; folder {f.path} (weight {f.weight})" for f in cfg.data.folders)
         ),
@@ -98,6 +105,7 @@ def export_onnx(
     cfg: TrainConfig,
     path: str | Path,
     step: int = 0,
+    world_size: int = 1,
     trace_size: tuple[int, int] = (256, 256),
     check_size: tuple[int, int] = (200, 328),
     tolerance: float = 1e-3,
@@ -126,7 +134,7 @@ def export_onnx(
             dynamo=False,
         )
     model = onnx.load(str(path))
-    for key, value in metadata(net, cfg, step).items():
+    for key, value in metadata(net, cfg, step, world_size).items():
         model.metadata_props.add(key=key, value=value)
     model.doc_string = "smpvision scalp zones + hair density; see metadata_props"
     onnx.checker.check_model(model, full_check=True)

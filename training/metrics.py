@@ -10,6 +10,15 @@ from smpvision.contracts import IGNORE_INDEX, ZONE_CLASSES
 LOSS_CLASSES = ("thinning", "bald", "scar")  # the classes the acceptance bar averages
 
 
+def closeup_zone_targets(zones: np.ndarray) -> np.ndarray:
+    """Close-up zone targets with hair / thinning / bald set to ignore. In a 3–25 mm field those classes
+    are thresholds on density relative to the client's full density, which the field alone does not show
+    (the same 12 hairs are "hair" on one client and "thinning" on another); the density head learns the
+    hair count there instead, and the runtime judges close-up zones from measured hairs/cm². Background
+    (outside the dermoscope's lens) and scars stay: they are visible."""
+    return np.where((zones == 0) | (zones == 4), zones, IGNORE_INDEX).astype(np.uint8)
+
+
 class ZoneScores:
     """Confusion matrix over all pixels seen; IoU and Dice per class from the totals (not a mean of
     per-image scores, which small zones would make noisy)."""

@@ -22,10 +22,11 @@ from torch.utils.data import DataLoader
 from smpvision.synth import render_sample
 
 from .config import TrainConfig, dump_yaml, from_dict, to_dict
-from .data import ScalpStream, heldout_seed
+from .data import ScalpStream
 from .losses import total_loss
 from .metrics import ZoneScores, count_error, summarise_counts
 from .model import create_model, preprocess
+from .seeds import heldout_seed
 
 CHECKPOINT = "last.pt"
 
@@ -179,6 +180,7 @@ def _agreed_elapsed(elapsed: float, device: torch.device) -> float:
 
 
 def _save(path: Path, model, opt, step: int, elapsed: float, cfg: TrainConfig) -> None:
+    world = dist.get_world_size() if dist.is_initialized() else 1
     tmp = path.with_suffix(".tmp")  # write then rename: an interrupted save never corrupts last.pt
     torch.save(
         {
@@ -186,6 +188,7 @@ def _save(path: Path, model, opt, step: int, elapsed: float, cfg: TrainConfig) -
             "optimizer": opt.state_dict(),
             "step": step,
             "elapsed_s": elapsed,
+            "world_size": world,
             "config": to_dict(cfg),
         },
         tmp,

@@ -1,0 +1,31 @@
+"""Metrics shared by validation and `smpvision evaluate` (numpy only)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from training.metrics import ZoneScores, closeup_zone_targets, count_error, summarise_counts
+
+
+def test_iou_and_dice_from_accumulated_confusion() -> None:
+    truth = np.array([[0, 1, 1, 3], [3, 3, 255, 4]], np.uint8)
+    pred = np.array([[0, 1, 3, 3], [3, 2, 1, 4]], np.uint8)
+    scores = ZoneScores()
+    scores.add(pred, truth)
+    per = scores.per_class()
+    assert per["bald"]["iou"] == pytest.approx(2 / 4)  # tp 2; fp 1 (hair→bald); fn 1 (bald→thinning)
+    assert per["hair"]["iou"] == pytest.approx(1 / 2) and per["scar"]["iou"] == 1.0
+    assert per["thinning"]["iou"] is None  # absent from the truth: no score, not zero
+    assert scores.mean_iou() == pytest.approx((0.5 + 1.0) / 2)  # ignored pixel (255) counted nowhere
+
+
+def test_count_error_has_a_floor_for_bald_photos() -> None:
+    assert count_error(110, 100) == pytest.approx(0.1)
+    assert count_error(3, 1) == pytest.approx(0.2)  # |3 - 1| / 10, not 200 %
+    assert summarise_counts([0.1, 0.3, 0.2])["median_rel_error"] == pytest.approx(0.2)
+
+
+def test_closeup_targets_keep_only_background_and_scar() -> None:
+    zones = np.array([0, 1, 2, 3, 4], np.uint8)
+    assert closeup_zone_targets(zones).tolist() == [0, 255, 255, 255, 4]
