@@ -129,6 +129,12 @@ def register_evaluate(sub: argparse._SubParsersAction) -> None:
         "--real", type=Path, default=None, help="folder with hairloss-levels/ and trichoscopy-counts/"
     )
     p.add_argument("--real-limit", type=int, default=None, help="at most this many severity photos per view")
+    p.add_argument(
+        "--real-closeup-mm-per-px",
+        type=float,
+        default=None,
+        help="also score trichoscopy-counts at this known scale (its 1 mm bar spans 360 px: 0.00278)",
+    )
     p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0 = all cores)")
     p.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     p.set_defaults(run=_run_evaluate, verb_parser=p)
@@ -170,7 +176,7 @@ def _run_evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         )
         bar.close()
     if args.real is not None:
-        results.update(ev.evaluate_real(seg, args.real, args.real_limit))
+        results.update(ev.evaluate_real(seg, args.real, args.real_limit, args.real_closeup_mm_per_px))
     for line in ev.headline(results):
         print(line)
     if args.out is not None:

@@ -68,7 +68,8 @@ class Segmenter:
                 f"model classes {names} are not smpvision's {list(ZONE_CLASSES)}; wrong model file?"
             )
         self.closeup_scale: dict[str, float] = json.loads(meta["smpvision.closeup_mm_per_px"])
-        self.overview_side = options.overview_side or int(meta["smpvision.overview_side_px"])
+        self.train_side = int(meta["smpvision.overview_side_px"])  # the training crop size
+        self.overview_side = options.overview_side or self.train_side
 
     @classmethod
     def from_path(cls, path: str | Path | None = None, options: SegmenterOptions | None = None) -> Segmenter:
@@ -132,14 +133,16 @@ class Segmenter:
         return Segmentation(zones.astype(np.float32), density.astype(np.float32), mm_per_px, source, factor)
 
     def _closeup_factor(self, mm_per_px: float | None, h: int, w: int) -> float:
-        """Resize factor that brings a close-up into the scale range the model was trained on: to the
-        typical scale when the photo is outside that range, unchanged inside it."""
+        """Resize factor that brings a close-up of known scale to the typical close-up scale the model was
+        trained at (capped at max_closeup_side). Always to the typical scale, not merely into the trained
+        range: an estimate that is off by 3× but lands inside the range would otherwise run unscaled."""
         cap = self.options.max_closeup_side / max(h, w)
         if mm_per_px is None:
-            return min(1.0, cap)
-        lo, hi = self.closeup_scale["min"], self.closeup_scale["max"]
-        factor = 1.0 if lo <= mm_per_px <= hi else mm_per_px / self.closeup_scale["typical"]
-        return min(factor, cap)
+            # no scale: assume a typical close-up framing, i.e. the whole photo is one training-size
+            # field. Running a 1280-px dermoscope frame as it is made hairs look 5× thicker than any the
+            # model saw, and it counted them as a whole head of hair.
+            return min(self.train_side / max(h, w), cap)
+        return min(mm_per_px / self.closeup_scale["typical"], cap)
 
 
 def _resize(image: np.ndarray, factor: float) -> np.ndarray:

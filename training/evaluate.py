@@ -147,7 +147,9 @@ def _f(v: float | None, pct: bool = False) -> str:
     return f"{v:.1%}" if pct else f"{v:.3f}"
 
 
-def evaluate_real(seg: Segmenter, root: Path, limit_per_view: int | None = None) -> dict[str, Any]:
+def evaluate_real(
+    seg: Segmenter, root: Path, limit_per_view: int | None = None, closeup_mm_per_px: float | None = None
+) -> dict[str, Any]:
     """Both real sets under `root` (whichever are present): severity Spearman per view on
     hairloss-levels, hair count error on trichoscopy-counts (scale estimated from each image)."""
     from smpvision.cli import Progress
@@ -166,9 +168,18 @@ def evaluate_real(seg: Segmenter, root: Path, limit_per_view: int | None = None)
         bar = Progress(len(photos), "trichoscopy-counts")
         out["counts"] = realdata.evaluate_counts(photos, seg.segment, progress=_bar(bar))
         bar.close()
+        if closeup_mm_per_px is not None:  # the same photos at a known scale: isolates the scale estimate
+            known = realdata.evaluate_counts(photos, seg.segment, mm_per_px=closeup_mm_per_px)
+            out["counts_known_scale"] = {**known, "mm_per_px_given": closeup_mm_per_px}
     if not out:
         raise FileNotFoundError(f"{root} holds neither hairloss-levels/ nor trichoscopy-counts/")
-    print(realdata.format_table(out))
+    print(realdata.format_table({k: v for k, v in out.items() if k in ("severity", "counts")}))
+    if "counts_known_scale" in out:
+        k = out["counts_known_scale"]
+        print(
+            f"trichoscopy at known scale {closeup_mm_per_px} mm/px: MAE {k['mae']:.2f}, "
+            f"mean relative error {k['mean_rel_error']:.1%}"
+        )
     return {f"real_{k}": v for k, v in out.items()}
 
 
