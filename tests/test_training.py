@@ -67,8 +67,9 @@ def test_registry_names_valid_models_on_error() -> None:
         create_model("resnet9000")
 
 
-def test_model_outputs_at_input_size_for_odd_sizes() -> None:
-    net = create_model("mobilenet_v3_small_fpn", width=8).eval()
+@pytest.mark.parametrize("name", available_models())
+def test_model_outputs_at_input_size_for_odd_sizes(name: str) -> None:
+    net = create_model(name, width=8).eval()
     image = torch.randint(0, 256, (2, 70, 90, 3), dtype=torch.uint8)
     with torch.no_grad():
         out = net(preprocess(image), probabilities=True)
