@@ -4,6 +4,7 @@ evaluate (needs only the runtime). They import training/ lazily so the runtime C
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -14,12 +15,18 @@ TRAIN_EXTRA_HINT = (
 
 
 def _need_training() -> bool:
-    try:
-        import albumentations  # noqa: F401
-        import torch  # noqa: F401
-        import torchvision  # noqa: F401
-    except ImportError as exc:
-        print(f"smpvision: error: {TRAIN_EXTRA_HINT} ({exc})", file=sys.stderr)
+    """True when the train extra is installed. Looks the packages up without importing them, so the
+    runtime package never imports torch itself; training/ does, once this returns True."""
+    missing = []
+    for name in ("torch", "torchvision", "albumentations"):
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):  # ValueError: a module set to None (disabled) in sys.modules
+            found = False
+        if not found:
+            missing.append(name)
+    if missing:
+        print(f"smpvision: error: {TRAIN_EXTRA_HINT} (missing: {', '.join(missing)})", file=sys.stderr)
         return False
     return True
 
