@@ -39,7 +39,7 @@ class Progress:
         self.start = time.perf_counter()
         self._last_draw = 0.0
 
-    def update(self, done: int) -> None:
+    def update(self, done: int, note: str = "") -> None:
         if not self.enabled:
             return
         now = time.perf_counter()
@@ -50,7 +50,7 @@ class Progress:
         rate = done / elapsed
         eta = (self.total - done) / rate if rate > 0 else float("inf")
         eta_text = f"{eta:.0f}s" if eta != float("inf") else "?"
-        self.stream.write(f"\r{self.label} {done}/{self.total}  {rate:.1f}/s  ETA {eta_text}   ")
+        self.stream.write(f"\r{self.label} {done}/{self.total}  {note}{rate:.1f}/s  ETA {eta_text}   ")
         self.stream.flush()
 
     def close(self) -> None:

@@ -23,7 +23,7 @@ from smpvision.synth import render_sample
 from .augment import build_augment
 from .config import DataConfig
 from .metrics import closeup_zone_targets
-from .seeds import TRAIN_TAG, heldout_seed  # noqa: F401  (heldout_seed re-exported for the trainer)
+from .seeds import TRAIN_TAG
 
 
 def splat_points(points: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -61,19 +61,13 @@ def score_samples(
         fitz = (label.get("skin") or {}).get("fitzpatrick")
         view = label.get("view") or {}
         keys = ["all", f"fitzpatrick/{fitz}", f"view/{view.get('kind')}/{view.get('region')}"]
+        if view.get("kind") == "overview":
+            keys.append("overview")  # the whole-head photos alone: the zone maps a technician reads
         for key in keys:
             groups[key].add(pred, zones, count, true_count)
         if progress:
             progress(i + 1)
-    out = {"all": groups.pop("all").summary()}
-    overview = [g for k, g in groups.items() if k.startswith("view/overview/")]
-    if overview:  # the whole-head photos alone: the zone maps a technician reads
-        merged = _Group()
-        for g in overview:
-            merged.scores.confusion += g.scores.confusion
-            merged.count_errors += g.count_errors
-            merged.n += g.n
-        out["overview"] = merged.summary()
+    out = {name: groups.pop(name).summary() for name in ("all", "overview") if name in groups}
     out["by_fitzpatrick"] = {
         k.split("/", 1)[1]: g.summary() for k, g in sorted(groups.items()) if k[0] == "f"
     }
@@ -81,10 +75,12 @@ def score_samples(
     return out
 
 
-def rendered_heldout(n: int, size: int) -> Iterable[tuple[str, np.ndarray, np.ndarray, float, dict]]:
+def rendered_heldout(
+    n: int, size: int, closeup_fraction: float = 0.35
+) -> Iterable[tuple[str, np.ndarray, np.ndarray, float, dict]]:
     """Scenes from the held-out seed space (never rendered for training), mixed views."""
     for i in range(n):
-        s = render_sample(heldout_seed(i), size=size, closeup_fraction=0.35)
+        s = render_sample(heldout_seed(i), size=size, closeup_fraction=closeup_fraction)
         yield f"heldout_{i:05d}", s.image, s.zones, float(len(s.hairs)), s.meta
 
 

@@ -19,6 +19,7 @@ from torch import nn
 
 import smpvision
 from smpvision.contracts import ZONE_CLASSES
+from smpvision.synth import RENDERER_VERSION
 from smpvision.synth.closeup import FIELD_MM
 
 from .config import TrainConfig, to_dict
@@ -65,8 +66,6 @@ def weights_sha256(net: nn.Module) -> str:
 def metadata(
     net: nn.Module, cfg: TrainConfig, step: int, world_size: int = 1, extra: dict | None = None
 ) -> dict[str, str]:
-    from smpvision.synth import RENDERER_VERSION
-
     meta = {
         "smpvision.format_version": FORMAT_VERSION,
         "smpvision.package_version": smpvision.__version__,

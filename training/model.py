@@ -68,24 +68,9 @@ class FPNSegmenter(nn.Module):
     The decoder resamples each level to the size of the next finer tap, so any H and W work without padding.
     """
 
-    def __init__(
-        self, features: nn.Sequential, width: int = 64, num_classes: int = len(ZONE_CLASSES), stem: int = 0
-    ):
+    def __init__(self, features: nn.Sequential, width: int = 64, num_classes: int = len(ZONE_CLASSES)):
         super().__init__()
         self.features = features
-        # optional shallow plain-conv branch to stride 4: local texture (stubble, shafts) for the decoder
-        self.stem = (
-            nn.Sequential(
-                nn.Conv2d(3, stem, 3, stride=2, padding=1, bias=False),
-                nn.BatchNorm2d(stem),
-                nn.ReLU(True),
-                nn.Conv2d(stem, width, 3, stride=2, padding=1, bias=False),
-                nn.BatchNorm2d(width),
-                nn.ReLU(True),
-            )
-            if stem
-            else None
-        )
         self.taps, channels = _find_taps(features)
         self.lateral = nn.ModuleList(nn.Conv2d(c, width, 1) for c in channels)
         self.smooth = nn.Sequential(_separable(width), _separable(width))
@@ -99,7 +84,6 @@ class FPNSegmenter(nn.Module):
         probabilities, normalised at stride 4 before upsampling: a bilinear mix of distributions is still
         a distribution, and a full-resolution channel softmax cost more than the whole backbone."""
         size = x.shape[-2:]
-        local = self.stem(x) if self.stem is not None else None
         skips = []
         for i, layer in enumerate(self.features):
             x = layer(x)
@@ -108,8 +92,6 @@ class FPNSegmenter(nn.Module):
         y = self.lateral[-1](skips[-1])
         for lateral, skip in zip(self.lateral[-2::-1], skips[-2::-1], strict=True):
             y = lateral(skip) + F.interpolate(y, size=skip.shape[-2:], mode="bilinear", align_corners=False)
-        if local is not None:
-            y = y + F.interpolate(local, size=y.shape[-2:], mode="bilinear", align_corners=False)
         y = self.smooth(y)
         zones = self.zones_head(y)
         if probabilities:
@@ -142,11 +124,6 @@ def _find_taps(features: nn.Sequential) -> tuple[list[int], list[int]]:
 @register_model("mobilenet_v3_small_fpn")
 def mobilenet_v3_small_fpn(width: int = 64) -> nn.Module:
     return FPNSegmenter(tvm.mobilenet_v3_small(weights=None).features, width=width)
-
-
-@register_model("mobilenet_v3_small_fpn_stem")
-def mobilenet_v3_small_fpn_stem(width: int = 64) -> nn.Module:
-    return FPNSegmenter(tvm.mobilenet_v3_small(weights=None).features, width=width, stem=24)
 
 
 @register_model("mobilenet_v3_large_fpn")

@@ -13,20 +13,21 @@ import os
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
-from smpvision.synth import render_sample
+from smpvision.cli import Progress
 
 from .config import TrainConfig, dump_yaml, from_dict, to_dict
 from .data import ScalpStream
+from .evaluate import rendered_heldout, score_samples
 from .losses import total_loss
-from .metrics import ZoneScores, count_error, summarise_counts
 from .model import create_model, preprocess
-from .seeds import heldout_seed
 
 CHECKPOINT = "last.pt"
 
@@ -68,36 +69,22 @@ def learning_rate(cfg: TrainConfig, step: int, elapsed_s: float) -> float:
     return o.lr * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
-def heldout_batch(n: int, size: int, closeup_fraction: float) -> list:
-    return [render_sample(heldout_seed(i), size=size, closeup_fraction=closeup_fraction) for i in range(n)]
-
-
 @torch.no_grad()
-def validate(model: torch.nn.Module, samples: list, device: torch.device) -> dict[str, float | None]:
+def validate(model: torch.nn.Module, samples: list, device: torch.device, closeup_zones: str) -> dict:
+    """Held-out scores with the same scoring as `smpvision evaluate` (incl. the close-up zone policy)."""
+
+    def segment(image: np.ndarray, label: dict) -> SimpleNamespace:
+        out = model(preprocess(torch.from_numpy(image)[None].to(device)))
+        zones = out["zones"][0].argmax(0).to(torch.uint8).cpu().numpy()
+        return SimpleNamespace(zones=zones, hair_count=float(out["density"].sum()))
+
     model.eval()
-    scores, errors = ZoneScores(), []
-    for s in samples:
-        out = model(preprocess(torch.from_numpy(s.image)[None].to(device)))
-        scores.add(out["zones"][0].argmax(0).cpu().numpy(), s.zones)
-        errors.append(count_error(float(out["density"].sum()), float(len(s.hairs))))
+    scores = score_samples(samples, segment, closeup_policy=closeup_zones)["all"]
     model.train()
-    return {"val_miou": scores.mean_iou(), "val_count_median": summarise_counts(errors)["median_rel_error"]}
-
-
-class Progress:
-    """One status line on stderr: step, losses, speed and time left."""
-
-    def __init__(self, total: int, start_step: int, max_minutes: float) -> None:
-        self.total, self.start_step, self.t0, self.max_s = total, start_step, time.time(), max_minutes * 60
-
-    def show(self, step: int, elapsed_s: float, values: dict[str, float]) -> None:
-        rate = (step - self.start_step) / max(time.time() - self.t0, 1e-6)
-        left = (self.total - step) / max(rate, 1e-9)
-        if self.max_s > 0:
-            left = min(left, max(self.max_s - elapsed_s, 0))
-        shown = " ".join(f"{k} {v:.3f}" for k, v in values.items())
-        sys.stderr.write(f"\rstep {step}/{self.total} {shown} | {rate:.2f} it/s, ETA {left / 60:.1f} min ")
-        sys.stderr.flush()
+    return {
+        "val_miou": scores["miou_thinning_bald_scar"],
+        "val_count_median": scores["hair_count"]["median_rel_error"],
+    }
 
 
 def fit(cfg: TrainConfig, resume: bool = True) -> Path:
@@ -131,9 +118,12 @@ def fit(cfg: TrainConfig, resume: bool = True) -> Path:
         persistent_workers=cfg.data.workers > 0,
         pin_memory=device.type == "cuda",
     )
-    val = heldout_batch(cfg.val_samples, cfg.data.size, cfg.data.closeup_fraction) if rank == 0 else []
+    val = (
+        list(rendered_heldout(cfg.val_samples, cfg.data.size, cfg.data.closeup_fraction)) if rank == 0 else []
+    )
     log = _CsvLog(out_dir / "metrics.csv") if rank == 0 else None
-    progress = Progress(cfg.optim.steps, step, cfg.optim.max_minutes)
+    start_step = step
+    progress = Progress(cfg.optim.steps - start_step, f"train (from step {start_step})")
     t_start = time.time() - elapsed
     net.train()
     for batch in loader:
@@ -154,16 +144,25 @@ def fit(cfg: TrainConfig, resume: bool = True) -> Path:
         if rank == 0:
             values = {k: float(v.detach()) for k, v in losses.items()}
             if step % cfg.log_every == 0 or step == 1:
-                progress.show(step, elapsed, values)
+                progress.update(
+                    step - start_step, " ".join(f"{k} {v:.3f}" for k, v in values.items()) + " | "
+                )
                 log.write({"step": step, "elapsed_s": round(elapsed, 1), "lr": lr, **values})
             if step % cfg.checkpoint_every == 0:
-                log.write({"step": step, "elapsed_s": round(elapsed, 1), **validate(model, val, device)})
+                log.write(
+                    {
+                        "step": step,
+                        "elapsed_s": round(elapsed, 1),
+                        **validate(model, val, device, cfg.data.closeup_zones),
+                    }
+                )
                 _save(ckpt_path, model, opt, step, elapsed, cfg)
     if rank == 0:
-        final = validate(model, val, device)
+        final = validate(model, val, device, cfg.data.closeup_zones)
         log.write({"step": step, "elapsed_s": round(elapsed, 1), **final})
         _save(ckpt_path, model, opt, step, elapsed, cfg)
-        print(f"\nfinished at step {step} after {elapsed / 60:.1f} min; held-out {final}", file=sys.stderr)
+        progress.close()
+        print(f"finished at step {step} after {elapsed / 60:.1f} min; held-out {final}", file=sys.stderr)
     if dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()
