@@ -97,6 +97,8 @@ def _run_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     from training.export import export_onnx, quantize_int8
     from training.train import load_checkpoint
 
+    from .segmenter import CHECKSUMS, write_checksums
+
     net, cfg, ckpt = load_checkpoint(args.checkpoint)
     report = export_onnx(
         net, cfg, args.out, step=int(ckpt["step"]), world_size=int(ckpt.get("world_size", 1))
@@ -110,6 +112,8 @@ def _run_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         path = quantize_int8(args.out, args.out.with_suffix(".int8.onnx"))
         size_mb = path.stat().st_size / 1e6
         print(f"wrote {path} ({size_mb:.1f} MB); measure its accuracy with 'smpvision evaluate --model'")
+    if (args.out.parent / CHECKSUMS).is_file():  # e.g. shipping into smpvision/models/: keep it loadable
+        print(f"updated {write_checksums(args.out.parent)}")
     return 0
 
 

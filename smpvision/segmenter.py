@@ -11,6 +11,7 @@ density map is rescaled so that it still integrates to the hair count.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from importlib import resources
@@ -23,6 +24,7 @@ import numpy as np
 from .contracts import VIEW_KINDS, ZONE_CLASSES
 
 DEFAULT_MODEL = "smpvision-zones.onnx"
+CHECKSUMS = "SHA256SUMS"  # `sha256sum` format, next to the bundled models
 MIN_SIDE = 32
 
 
@@ -35,7 +37,7 @@ class SegmenterOptions:
 
 
 @dataclass
-class Segmentation:
+class SegmentationResult:
     zones_prob: np.ndarray  # float32 [5, H, W] class probabilities at the photo's size
     density: np.ndarray  # float32 [H, W] hairs per pixel of the photo; sums to the hair count
     mm_per_px: float | None  # the photo's scale, when given or estimated
@@ -47,6 +49,13 @@ class Segmentation:
         """uint8 [H, W] class ids (argmax of the probabilities)."""
         return self.zones_prob.argmax(0).astype(np.uint8)
 
+    zone_ids = zones  # the MediaPipe-style name; `zones` is kept for existing callers
+
+    @property
+    def confidence(self) -> np.ndarray:
+        """float32 [H, W] probability of the chosen class: low where the model hesitates."""
+        return self.zones_prob.max(0)
+
     @property
     def hair_count(self) -> float:
         return float(self.density.sum())
@@ -54,6 +63,38 @@ class Segmentation:
 
 def bundled_model_path(name: str = DEFAULT_MODEL) -> Path:
     return Path(str(resources.files("smpvision") / "models" / name))
+
+
+class ModelIntegrityError(RuntimeError):
+    """A bundled model file does not match the checksum recorded when it was shipped."""
+
+
+def write_checksums(directory: Path) -> Path:
+    """(Re)write SHA256SUMS for every .onnx file in `directory`; run after shipping a new model."""
+    lines = [
+        f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}" for p in sorted(directory.glob("*.onnx"))
+    ]
+    path = directory / CHECKSUMS
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def verify_bundled(path: Path) -> None:
+    """Compare a bundled model with models/SHA256SUMS: a truncated download or an edited file would
+    otherwise give quietly wrong zones rather than an error."""
+    sums = path.parent / CHECKSUMS
+    recorded = {}
+    for line in sums.read_text().splitlines() if sums.is_file() else []:
+        digest, _, name = line.strip().partition("  ")
+        recorded[name] = digest
+    if path.name not in recorded:
+        raise ModelIntegrityError(f"{path.name} has no checksum in {sums}; reinstall smpvision")
+    actual = hashlib.sha256(path.read_bytes()).hexdigest()
+    if actual != recorded[path.name]:
+        raise ModelIntegrityError(
+            f"bundled model {path} is damaged (sha256 {actual[:12]}…, expected {recorded[path.name][:12]}…); "
+            "reinstall smpvision"
+        )
 
 
 class Segmenter:
@@ -77,8 +118,11 @@ class Segmenter:
 
         options = options or SegmenterOptions()
         path = Path(path) if path is not None else bundled_model_path()
+        bundled = path.resolve().parent == bundled_model_path().resolve().parent
         if not path.is_file():
             raise FileNotFoundError(f"model file {path} not found; pass the path of an smpvision .onnx file")
+        if bundled:
+            verify_bundled(path)
         so = ort.SessionOptions()
         if options.threads > 0:
             so.intra_op_num_threads = options.threads
@@ -103,7 +147,7 @@ class Segmenter:
 
     def segment(
         self, image: np.ndarray, view_kind: str | None = "overview", mm_per_px: float | None = None
-    ) -> Segmentation:
+    ) -> SegmentationResult:
         """view_kind: "overview" (whole-head photo), "closeup" (dermoscope/macro), or None (run as is)."""
         _check_image(image)
         if view_kind is not None and view_kind not in VIEW_KINDS:
@@ -130,7 +174,9 @@ class Segmenter:
             density = cv2.resize(density, (w, h), interpolation=cv2.INTER_LINEAR)
             # keep the integral: hairs are counted on the model's pixels, reported on the photo's
             density *= total / max(float(density.sum()), 1e-12) if total > 0 else 0.0
-        return Segmentation(zones.astype(np.float32), density.astype(np.float32), mm_per_px, source, factor)
+        return SegmentationResult(
+            zones.astype(np.float32), density.astype(np.float32), mm_per_px, source, factor
+        )
 
     def _closeup_factor(self, mm_per_px: float | None, h: int, w: int) -> float:
         """Resize factor that brings a close-up of known scale to the typical close-up scale the model was

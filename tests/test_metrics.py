@@ -26,6 +26,17 @@ def test_count_error_has_a_floor_for_bald_photos() -> None:
     assert summarise_counts([0.1, 0.3, 0.2])["median_rel_error"] == pytest.approx(0.2)
 
 
-def test_closeup_targets_keep_only_background_and_scar() -> None:
+def test_closeup_targets_merge_the_scalp_classes() -> None:
     zones = np.array([0, 1, 2, 3, 4], np.uint8)
-    assert closeup_zone_targets(zones).tolist() == [0, 255, 255, 255, 4]
+    assert closeup_zone_targets(zones).tolist() == [0, 254, 254, 254, 4]
+
+
+def test_any_scalp_counts_a_scalp_class_as_right_and_a_scar_as_wrong() -> None:
+    from training.metrics import ANY_SCALP
+
+    truth = np.array([[ANY_SCALP] * 4 + [4]], np.uint8)
+    pred = np.array([[1, 3, 4, 4, 4]], np.uint8)  # hair and bald are fine; two false scars
+    scores = ZoneScores()
+    scores.add(pred, truth)
+    per = scores.per_class()
+    assert per["scar"]["iou"] == 1 / 3 and per["bald"]["iou"] == 1.0 and per["hair"]["iou"] == 1 / 3

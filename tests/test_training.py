@@ -121,6 +121,38 @@ def test_loss_is_finite_and_lower_for_the_right_answer(tmp_path: Path) -> None:
     assert torch.isfinite(good["loss"]) and good["loss"] < 0.1 < bad["loss"]
 
 
+def test_class_weights_raise_the_cost_of_missing_that_class(tmp_path: Path) -> None:
+    cfg = tiny_config(tmp_path)
+    zones = torch.full((1, 8, 8), 1)
+    zones[:, :4] = 2  # half thinning, predicted as hair everywhere
+    batch = {"zones": zones, "hairs": torch.zeros(1, 8, 8), "has_hairs": torch.zeros(1)}
+    out = {"zones": torch.nn.functional.one_hot(torch.ones_like(zones), 5).permute(0, 3, 1, 2).float() * 4,
+           "density": torch.zeros(1, 1, 8, 8)}  # fmt: skip
+    cfg.loss.class_weights = []  # the shipped recipe's own weights would hide the difference
+    plain = total_loss(out, batch, cfg.loss)["ce"]
+    cfg.loss.class_weights = [1.0, 1.0, 3.0, 1.0, 1.0]
+    weighted = total_loss(out, batch, cfg.loss)["ce"]
+    assert weighted > plain * 1.3
+    cfg.loss.class_weights = [1.0, 2.0]
+    with pytest.raises(ValueError, match="class_weights"):
+        total_loss(out, batch, cfg.loss)
+
+
+def test_any_scalp_target_accepts_any_scalp_class_but_not_scar(tmp_path: Path) -> None:
+    from training.metrics import ANY_SCALP
+
+    cfg = tiny_config(tmp_path)
+    zones = torch.full((1, 4, 4), ANY_SCALP)
+    batch = {"zones": zones, "hairs": torch.zeros(1, 4, 4), "has_hairs": torch.zeros(1)}
+
+    def predicting(cls: int) -> dict:
+        logits = torch.nn.functional.one_hot(torch.full((1, 4, 4), cls), 5).permute(0, 3, 1, 2).float() * 8
+        return {"zones": logits, "density": torch.zeros(1, 1, 4, 4)}
+
+    hair, bald, scar = (float(total_loss(predicting(c), batch, cfg.loss)["ce"]) for c in (1, 3, 4))
+    assert hair < 0.01 and bald < 0.01 and scar > 5
+
+
 def test_fit_writes_checkpoint_with_config_and_resumes(tmp_path: Path) -> None:
     from training.train import fit, load_checkpoint
 

@@ -31,12 +31,15 @@ class FolderSource:
 class DataConfig:
     size: int = 256  # training crop, px (square)
     closeup_fraction: float = 0.35  # share of rendered samples that are close-ups
+    negative_fraction: float = 0.0  # share of rendered samples with no scalp at all (walls, rooms, fabric)
     render_weight: float = 1.0  # weight of the rendered stream against folders
     reuse: int = 4  # augmented views drawn from each rendered sample (rendering costs more than a step)
     workers: int = 1  # DataLoader workers per process
     folders: list[FolderSource] = field(default_factory=list)
     augment: str = "train"  # albumentations preset name (training/augment.py)
-    closeup_zones: str = "ignore"  # "ignore": train close-ups on scars/background + density only; "train"
+    # "ignore": close-ups learn scar / background / "some scalp zone" + density, not which of hair,
+    # thinning, bald (the runtime judges that from hairs/cm²); "train": learn all classes there too
+    closeup_zones: str = "ignore"
 
 
 @dataclass
@@ -60,6 +63,9 @@ class LossConfig:
     dice_weight: float = 1.0
     density_weight: float = 1.0  # pixel loss on smoothed hair points
     count_weight: float = 1.0  # log-ratio of the integrated count
+    # cross-entropy weight per zone class in id order; [] = all 1. Thinning is a thin band between hair
+    # and bald that an unweighted model never predicts (the argmax rounds it to a neighbour).
+    class_weights: list[float] = field(default_factory=list)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from smpvision.annotations import AnnotatedFolder
 from smpvision.synth import render_sample
+from smpvision.synth.negative import render_negative
 
 from .augment import build_augment
 from .config import DataConfig
@@ -73,6 +74,13 @@ class ScalpStream(IterableDataset):
             source = rng.choices(range(len(weights)), weights)[0]
             if source == 0:
                 while len(pool) < self.pool_size:
+                    if rng.random() < self.cfg.negative_fraction:  # a photo with no scalp at all
+                        image, zones = render_negative(
+                            (TRAIN_TAG, self.seed, self.rank, worker, counter), self.cfg.size
+                        )
+                        counter += 1
+                        pool.append([image, zones, np.zeros((0, 2), np.float32), self.cfg.reuse])
+                        continue
                     s = render_sample(
                         (TRAIN_TAG, self.seed, self.rank, worker, counter),
                         size=self.cfg.size,

@@ -1,5 +1,5 @@
-"""Losses: cross-entropy + soft Dice on zones (255 ignored); density: pixel loss on smoothed hair points
-plus a loss on the integrated count.
+"""Losses: cross-entropy + soft Dice on zones (255 ignored; 254 = any of hair/thinning/bald); density:
+pixel loss on smoothed hair points plus a loss on the integrated count.
 
 Hair density spans four orders of magnitude between a whole-head photo (~2 hairs/px) and a dermoscope
 frame (~0.0005 hairs/px), so both density terms are relative to each image's own hair level; otherwise
@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from smpvision.contracts import IGNORE_INDEX
 
 from .config import LossConfig
+from .metrics import ANY_SCALP
 
 
 def dice_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -65,8 +66,22 @@ def density_losses(
 
 def total_loss(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], cfg: LossConfig) -> dict:
     zones = batch["zones"]
-    ce = F.cross_entropy(out["zones"], zones, ignore_index=IGNORE_INDEX)
-    dice = dice_loss(out["zones"], zones)
+    weight = None
+    if cfg.class_weights:
+        n = out["zones"].shape[1]
+        if len(cfg.class_weights) != n:
+            raise ValueError(f"loss.class_weights has {len(cfg.class_weights)} values for {n} zone classes")
+        weight = torch.tensor(cfg.class_weights, dtype=out["zones"].dtype, device=zones.device)
+    any_scalp = zones == ANY_SCALP
+    exact = zones.masked_fill(any_scalp, IGNORE_INDEX)
+    ce = F.cross_entropy(out["zones"], exact, weight=weight, ignore_index=IGNORE_INDEX)
+    if any_scalp.any():  # −log(p_hair + p_thinning + p_bald), weighted by its share of labelled pixels
+        logp = out["zones"].log_softmax(1)
+        nll_any = -torch.logsumexp(logp[:, 1:4], 1)[any_scalp].mean()
+        n_exact = (exact != IGNORE_INDEX).sum()
+        n_any = any_scalp.sum()
+        ce = torch.nan_to_num(ce) * n_exact / (n_exact + n_any) + nll_any * n_any / (n_exact + n_any)
+    dice = dice_loss(out["zones"], exact)
     pixel, count = density_losses(out["density"], batch["hairs"], batch["has_hairs"])
     loss = ce + cfg.dice_weight * dice + cfg.density_weight * pixel + cfg.count_weight * count
     return {"loss": loss, "ce": ce, "dice": dice, "density": pixel, "count": count}

@@ -8,15 +8,29 @@ import numpy as np
 from smpvision.contracts import IGNORE_INDEX, ZONE_CLASSES
 
 LOSS_CLASSES = ("thinning", "bald", "scar")  # the classes the acceptance bar averages
+# Close-up target "scalp, one of hair / thinning / bald": the loss asks for their summed probability.
+ANY_SCALP = 254
+_SCALP_IDS = (1, 2, 3)
 
 
 def closeup_zone_targets(zones: np.ndarray) -> np.ndarray:
-    """Close-up zone targets with hair / thinning / bald set to ignore. In a 3–25 mm field those classes
-    are thresholds on density relative to the client's full density, which the field alone does not show
-    (the same 12 hairs are "hair" on one client and "thinning" on another); the density head learns the
-    hair count there instead, and the runtime judges close-up zones from measured hairs/cm². Background
-    (outside the dermoscope's lens) and scars stay: they are visible."""
-    return np.where((zones == 0) | (zones == 4), zones, IGNORE_INDEX).astype(np.uint8)
+    """Close-up zone targets with hair / thinning / bald merged into ANY_SCALP. In a 3–25 mm field those
+    classes are thresholds on density relative to the client's full density, which the field alone does
+    not show (the same 12 hairs are "hair" on one client and "thinning" on another); the density head
+    learns the hair count there instead, and the runtime judges close-up zones from measured hairs/cm².
+    The pixels still say "scalp, not scar, not background": left as plain ignore, the model learnt to
+    call whole close-up fields scar."""
+    return np.where((zones == 0) | (zones == 4), zones, ANY_SCALP).astype(np.uint8)
+
+
+def resolve_any_scalp(truth: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """Truth for scoring: an ANY_SCALP pixel counts as right when any of hair/thinning/bald is predicted
+    there, and as missed hair when scar or background is (so false scars on close-ups cost scar IoU)."""
+    any_scalp = truth == ANY_SCALP
+    if not any_scalp.any():
+        return truth
+    resolved = np.where(np.isin(pred, _SCALP_IDS), pred, 1).astype(truth.dtype)
+    return np.where(any_scalp, resolved, truth)
 
 
 class ZoneScores:
@@ -28,6 +42,7 @@ class ZoneScores:
         self.confusion = np.zeros((n, n), np.int64)
 
     def add(self, pred: np.ndarray, truth: np.ndarray) -> None:
+        truth = resolve_any_scalp(truth, pred)
         keep = truth != IGNORE_INDEX
         n = len(ZONE_CLASSES)
         idx = truth[keep].astype(np.int64) * n + pred[keep].astype(np.int64)

@@ -15,6 +15,7 @@ from .camera import apply_geometry, apply_photometric, jpeg_roundtrip, quantise
 from .closeup import render_closeup
 from .color import sample_hair, sample_skin
 from .hair import HAIR_FORMS, sample_length_mm
+from .marker import geometry_points, marker_label, marker_rng, place_card
 from .overlays import burn_in, lens_circle
 from .overview import render_overview
 
@@ -42,10 +43,21 @@ def render_sample(
     kind: str | None = None,
     closeup_fraction: float = 0.3,
     region: str | None = None,
+    marker: bool = False,
 ) -> Sample:
-    """Render one labelled scalp photo. kind: None (mixed by closeup_fraction), "overview" or "closeup"."""
+    """Render one labelled scalp photo. kind: None (mixed by closeup_fraction), "overview" or "closeup".
+
+    marker: hold the calibration card (ArUco marker, grey and white patch) in the photo; overviews only
+    (kind None then means "overview"; a close-up has no room for it: ValueError). Everything else is the
+    photo rendered with kind="overview" and marker=False, plus the card; meta["marker"] gets its corners
+    in final image coordinates, its side in mm and the grey patch's Lab."""
     if size < 32:
         raise ValueError(f"size {size} px is too small to render a scalp; use at least 32")
+    if marker:
+        if kind == "closeup":
+            raise ValueError("marker=True draws the calibration card into overview photos only; a close-up's "
+                             "field (2.5–25 mm) is smaller than the card: use kind='overview'")  # fmt: skip
+        kind = "overview"
     rng = np.random.default_rng(seed)
     if kind is None:
         kind = "closeup" if rng.random() < closeup_fraction else "overview"
@@ -65,11 +77,15 @@ def render_sample(
 
     render = render_closeup if kind == "closeup" else render_overview
     scene = render(rng, size, region, skin, hair, style, length_mm, form, density)
+    corners = place_card(marker_rng(seed), scene) if marker else None  # own generator: no draws taken
     img = apply_photometric(rng, scene.image, closeup=kind == "closeup")
     if kind == "closeup" and region == "trichoscope" and rng.random() < 0.25:
         img, scene.zones, scene.hairs = lens_circle(rng, img, scene.zones, scene.hairs)
     scene.image = quantise(img)  # warping 8-bit pixels is several times cheaper than float
-    apply_geometry(rng, scene, perspective=rng.uniform(0, 0.06 if kind == "overview" else 0.03), rot90=True)
+    perspective = rng.uniform(0, 0.06 if kind == "overview" else 0.03)
+    if corners is not None:  # before the real call: the probe replays the same draws on a copy
+        corners = geometry_points(rng, size, perspective, corners)
+    apply_geometry(rng, scene, perspective=perspective, rot90=True)
     image = scene.image
     if kind == "closeup" and rng.random() < (0.6 if region == "trichoscope" else 0.1):  # capture software
         image, scene.zones, scene.hairs = burn_in(rng, image, scene.zones, scene.hairs, scene.mm_per_px)
@@ -97,6 +113,8 @@ def render_sample(
         "pattern": scene.pattern,
         "renderer": {"version": RENDERER_VERSION, "seed": list(np.atleast_1d(seed).tolist()), **scene.extra},
     }
+    if corners is not None:
+        meta["marker"] = marker_label(corners)
     return Sample(image=image, zones=zones, hairs=hairs, meta=meta)
 
 

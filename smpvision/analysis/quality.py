@@ -1,0 +1,74 @@
+"""Is this photo good enough to judge from? Blur, exposure, how much scalp, model confidence.
+
+Warnings let the analysis go on with a caveat; a refusal (no scalp at all, nothing visible) stops it with
+the reason, because every figure after it would be made up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from ..contracts import ZONE_IDS
+
+# Thresholds, each with the reason it sits where it does
+BLUR_MIN = (
+    12.0  # variance of the Laplacian at 512 px: sharp scalp texture scores 50–500, a defocused photo < 10
+)
+DARK_MAX_L = 22.0  # mean luminance (0–255 grey) below which skin colour is noise
+BRIGHT_MIN_L = 235.0
+CLIPPED_MAX = 0.25  # share of pixels at 0 or 255: colour is lost there
+SCALP_REFUSE = 0.03  # share of the frame: below this there is no scalp to assess
+SCALP_WARN = 0.12
+CONFIDENCE_WARN = 0.6  # mean winning-class probability over the scalp
+
+
+@dataclass
+class Quality:
+    ok: bool
+    warnings: list[str] = field(default_factory=list)
+    refusal: str | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def check_quality(image: np.ndarray, zones: np.ndarray, confidence: np.ndarray) -> Quality:
+    """image: uint8 RGB; zones: class ids; confidence: winning-class probability per pixel."""
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    scale = 512 / max(grey.shape)
+    if scale < 1:  # blur is judged at a fixed size so that big photos are not called sharp for their size
+        grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    sharpness = float(cv2.Laplacian(grey, cv2.CV_32F).var())
+    mean_l = float(grey.mean())
+    clipped = float(((grey <= 2) | (grey >= 253)).mean())
+    scalp = zones != ZONE_IDS["background"]
+    scalp_share = float(scalp.mean())
+    conf = float(confidence[scalp].mean()) if scalp.any() else 0.0
+    q = Quality(
+        ok=True,
+        metrics={
+            "sharpness": round(sharpness, 1),
+            "mean_luminance": round(mean_l, 1),
+            "clipped_share": round(clipped, 3),
+            "scalp_share": round(scalp_share, 3),
+            "model_confidence": round(conf, 3),
+        },
+    )
+    if scalp_share < SCALP_REFUSE:
+        q.refusal = (
+            "no scalp found in this photo; photograph the scalp (top, front, crown, back or a close-up) "
+            "so that it fills most of the frame"
+        )
+    elif mean_l < DARK_MAX_L or mean_l > BRIGHT_MIN_L:
+        q.refusal = "photo is too dark or too bright to judge; retake it in even, indirect light"
+    if sharpness < BLUR_MIN:
+        q.warnings.append("photo is blurred: hair density and scar edges are uncertain; retake it in focus")
+    if clipped > CLIPPED_MAX:
+        q.warnings.append("large parts of the photo are over- or under-exposed; colours there are unreliable")
+    if SCALP_REFUSE <= scalp_share < SCALP_WARN:
+        q.warnings.append("little scalp is visible; move closer so the scalp fills the frame")
+    if scalp.any() and conf < CONFIDENCE_WARN:
+        q.warnings.append("the model is unsure about the zones in this photo; check the overlay by eye")
+    q.ok = q.refusal is None and not q.warnings
+    return q

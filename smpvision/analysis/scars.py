@@ -1,0 +1,121 @@
+"""Scar regions typed from shape and colour: `fut_strip`, `fue_dots`, `irregular`, `raised`.
+
+The model marks scar pixels without a type, so the type comes from cues a technician also uses:
+- colour against the skin around it: healed flat scars are hypopigmented (lighter, less red than the
+  skin); hypertrophic/keloid (`raised`) scars are redder, or darker on dark skin, and show relief;
+- shape: a field of many small round dots is FUE harvesting; one long narrow band is an FUT strip;
+  anything else is `irregular` (trauma, other surgery).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..contracts import ZONE_IDS
+from ..synth.color import rgb_to_lab
+
+_MIN_SCAR_PX = 12  # a lone speck smaller than this is segmentation noise
+_MIN_DOT_PX = 2  # FUE punch scars (0.8–1 mm) are only a few pixels in a whole-head photo
+_DOT_MAX_FRACTION = 0.004  # of the scalp: one FUE punch scar is tiny next to the scalp
+_MIN_DOTS = 2  # this many separate small round dots make an FUE field
+_DOT_MAX_MM = 1.6  # with a scale: an FUE punch scar is 0.8–1.2 mm across, even when alone
+_STRIP_ELONGATION = 4.0  # length / width of an FUT strip's bounding rectangle
+_STRIP_MIN_MM = 60.0  # an FUT strip runs across the back of the head; shorter bands are other scars
+_STRIP_ELONGATION_NO_SCALE = 6.0  # without a scale, only a very long band is called a strip
+_RAISED_REDNESS = 2.0  # a* above the surrounding skin's (flat healed scars are paler: a* below it)
+_RING_PX = 4  # width of the skin ring around a scar that it is compared with
+
+
+@dataclass
+class Scar:
+    type: str
+    pixels: int
+    fraction_of_scalp: float
+    area_cm2: float | None
+    length_mm: float | None
+    width_mm: float | None
+    redness: float  # 0..1: how much redder than the skin around it (a fresh or raised scar is red)
+    delta_lab: tuple[float, float, float]  # scar − surrounding skin, CIELAB
+    bbox: tuple[int, int, int, int]  # x, y, w, h in image pixels
+    count: int = 1  # dots in an FUE field
+
+
+def find_scars(image: np.ndarray, zones: np.ndarray, mm_per_px: float | None) -> list[Scar]:
+    """Connected scar regions, largest first; many small dots are merged into one FUE field."""
+    mask = (zones == ZONE_IDS["scar"]).astype(np.uint8)
+    scalp_px = max(int((zones != ZONE_IDS["background"]).sum()), 1)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    parts = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= _MIN_SCAR_PX]
+    dots = [
+        i for i in parts if stats[i, cv2.CC_STAT_AREA] <= _DOT_MAX_FRACTION * scalp_px and _roundish(stats[i])
+    ]
+    groups = [[i] for i in parts]
+    if len(dots) >= _MIN_DOTS:
+        groups = [dots] + [[i] for i in parts if i not in dots]
+    lab = rgb_to_lab(image.astype(np.float32) / 255.0)
+    scars = [_describe(lab, labels, g, zones, scalp_px, mm_per_px, fue=g is dots) for g in groups]
+    return sorted(scars, key=lambda s: -s.pixels)
+
+
+def _roundish(stat: np.ndarray) -> bool:
+    w, h = stat[cv2.CC_STAT_WIDTH], stat[cv2.CC_STAT_HEIGHT]
+    return max(w, h) <= 2.5 * min(w, h) and stat[cv2.CC_STAT_AREA] >= 0.4 * w * h
+
+
+def _describe(
+    lab: np.ndarray, labels: np.ndarray, ids: list[int], zones: np.ndarray, scalp_px: int,
+    mm_per_px: float | None, fue: bool,
+) -> Scar:  # fmt: skip
+    region = np.isin(labels, ids)
+    pixels = int(region.sum())
+    ys, xs = np.nonzero(region)
+    bbox = (int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
+    delta = _contrast(lab, region, zones)
+    (_, _), (rw, rh), _ = cv2.minAreaRect(np.stack([xs, ys], 1).astype(np.float32))
+    length_px, width_px = max(rw, rh, 1.0), max(min(rw, rh), 1.0)
+    elongation = length_px / width_px  # of the rectangle: a bent irregular scar fills a wide one
+    redness = float(np.clip(delta[1] / 15.0, 0.0, 1.0))
+    mm = mm_per_px
+    if delta[1] > _RAISED_REDNESS:
+        kind = "raised"
+    elif fue:
+        kind = "fue_dots"
+    elif elongation >= (_STRIP_ELONGATION if mm else _STRIP_ELONGATION_NO_SCALE) and (
+        not mm or length_px * mm >= _STRIP_MIN_MM
+    ):
+        kind = "fut_strip"
+    else:
+        kind = "irregular"
+    if not fue:  # a bent band's true width is its area over its length
+        width_px = min(width_px, pixels / length_px)
+    return Scar(
+        type=kind,
+        pixels=pixels,
+        fraction_of_scalp=round(pixels / scalp_px, 5),
+        area_cm2=round(pixels * (mm / 10) ** 2, 3) if mm else None,
+        length_mm=round(length_px * mm, 1) if mm and not fue else None,
+        width_mm=round(width_px * mm, 1) if mm and not fue else None,
+        redness=round(redness, 3),
+        delta_lab=tuple(round(float(v), 2) for v in delta),
+        bbox=bbox,
+        count=len(ids) if fue else 1,
+    )
+
+
+def _contrast(lab: np.ndarray, region: np.ndarray, zones: np.ndarray) -> np.ndarray:
+    """Median scar colour minus the median of the skin in a ring around it. Hair strands in the ring are
+    dark: only the ring's lighter half is used, and the scar's, so that both read bare skin."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * _RING_PX + 1, 2 * _RING_PX + 1))
+    ring = cv2.dilate(region.astype(np.uint8), kernel).astype(bool) & ~region
+    ring &= (zones != ZONE_IDS["background"]) & (zones != ZONE_IDS["scar"])
+    if ring.sum() < 5:
+        return np.zeros(3, np.float32)
+    return _bare(lab[region]) - _bare(lab[ring])
+
+
+def _bare(px: np.ndarray) -> np.ndarray:
+    light = px[px[:, 0] >= np.percentile(px[:, 0], 50)]
+    return np.median(light, axis=0)

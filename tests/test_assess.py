@@ -1,0 +1,125 @@
+"""The assessment engine end to end on rendered photos, with the bundled model: every document it
+produces validates against the shipped JSON Schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+from PIL import Image
+
+from smpvision.assess import AssessOptions, assess, load_schema
+from smpvision.recommend import Preferences
+from smpvision.segmenter import Segmenter
+from smpvision.synth import render_sample
+
+VALIDATOR = jsonschema.Draft202012Validator(load_schema())
+
+
+def valid(doc: dict) -> dict:
+    errors = sorted(VALIDATOR.iter_errors(doc), key=lambda e: list(e.path))
+    assert not errors, "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
+    return doc
+
+
+@pytest.fixture(scope="module")
+def segmenter() -> Segmenter:
+    with Segmenter.from_path(options=None) as seg:
+        yield seg
+
+
+def save(tmp_path: Path, name: str, image: np.ndarray) -> Path:
+    path = tmp_path / name
+    Image.fromarray(image).save(path)
+    return path
+
+
+def overview(seed: int, **kw) -> np.ndarray:
+    return render_sample(seed, size=384, kind="overview", **kw).image
+
+
+def test_one_rendered_photo_gives_a_valid_ok_document(tmp_path: Path, segmenter: Segmenter) -> None:
+    path = save(tmp_path, "top.png", overview(3, region="top"))
+    doc = valid(assess(path, segmenter=segmenter).to_dict())
+    assert doc["status"] == "ok" and doc["file"] == "top.png" and doc["view"]["kind"] == "overview"
+    shares = sum(z["fraction_of_scalp"] for z in doc["zones"].values())
+    assert shares == pytest.approx(1.0, abs=1e-3)
+    assert doc["calibration"]["mm_per_px"] is None and doc["zones"]["bald"]["area_cm2"] is None
+    assert doc["recommendation"]["pigment"]["hex"].startswith("#")
+
+
+def test_a_given_scale_gives_areas_and_hairs_per_cm2(tmp_path: Path, segmenter: Segmenter) -> None:
+    sample = render_sample(5, size=384, kind="overview", region="top")
+    path = save(tmp_path, "top.png", sample.image)
+    doc = valid(assess(path, AssessOptions(mm_per_px=sample.meta["mm_per_px"]), segmenter).to_dict())
+    assert doc["calibration"]["source"] == "given"
+    scalp_cm2 = sum(z["area_cm2"] for z in doc["zones"].values())
+    true_cm2 = (sample.zones > 0).sum() * (sample.meta["mm_per_px"] / 10) ** 2
+    assert scalp_cm2 == pytest.approx(true_cm2, rel=0.35)  # the model's scalp outline, not the label's
+    assert doc["density"]["hairs_per_cm2"] is not None
+
+
+def test_a_broken_file_is_an_error_document_not_an_exception(tmp_path: Path, segmenter: Segmenter) -> None:
+    bad = tmp_path / "scan.jpg"
+    bad.write_text("not a photo")
+    doc = valid(assess(bad, segmenter=segmenter).to_dict())
+    assert doc["status"] == "error" and "scan.jpg" in doc["error"] and "\n" not in doc["error"]
+
+
+def test_several_photos_merge_into_one_consultation(tmp_path: Path, segmenter: Segmenter) -> None:
+    paths = [
+        save(tmp_path, f"{tag}.png", overview(10 + i, region=tag)) for i, tag in enumerate(("top", "crown"))
+    ]
+    closeup = render_sample(21, size=384, kind="closeup").image
+    paths.append(save(tmp_path, "close.png", closeup))
+    paths.append(tmp_path / "missing.jpg")
+    options = AssessOptions(tags=["top", "crown", "closeup", None], preferences=Preferences(look="density"))
+    result = assess(paths, options, segmenter)
+    doc = valid(result.to_dict())
+    assert [p["status"] for p in doc["photos"]] == ["ok", "ok", "ok", "error"]
+    assert doc["status"] == "ok" and len(doc["views"]) == 3
+    assert doc["photos"][2]["view"] == {"kind": "closeup", "source": "given", "tag": "closeup"}
+    for photo in doc["photos"]:
+        valid(photo)
+    assert doc["recommendation"] is not None and doc["skin_from"] in {"top.png", "crown.png", "close.png"}
+
+
+def test_view_auto_tells_a_closeup_from_a_whole_head(tmp_path: Path, segmenter: Segmenter) -> None:
+    head = assess(overview(30, region="back"), segmenter=segmenter).to_dict()
+    assert head["view"] == {"kind": "overview", "source": "detected", "tag": None}
+    valid(head)
+
+
+def test_bad_options_are_refused_with_the_fix(segmenter: Segmenter) -> None:
+    with pytest.raises(ValueError, match="view must be"):
+        assess(overview(1), AssessOptions(view="sideways"), segmenter)
+    with pytest.raises(ValueError, match="tags for"):
+        assess([overview(1)], AssessOptions(tags=["top", "crown"]), segmenter)
+    with pytest.raises(ValueError, match="mm_per_px"):
+        assess(overview(1), AssessOptions(mm_per_px=-1), segmenter)
+
+
+def test_a_rendered_raised_scar_is_flagged_and_not_planned() -> None:
+    """Scar typing and the recommender on a rendered raised scar's own mask (the bundled model's scar
+    outline on close-ups is too rough to type it reliably; see the README's measured figures)."""
+    from smpvision.analysis.scars import find_scars
+    from smpvision.recommend import Findings, recommend
+
+    sample = render_sample(11, size=384)  # a phone-macro close-up of a raised scar
+    assert sample.meta["scars"][0]["type"] == "raised"
+    scars = find_scars(sample.image, sample.zones, sample.meta["mm_per_px"])
+    assert scars[0].type == "raised"
+    scar = {"fraction_of_scalp": scars[0].fraction_of_scalp, "area_cm2": scars[0].area_cm2}
+    findings = Findings(
+        skin=None, hair=None,
+        zones={z: {"fraction_of_scalp": 0.0, "area_cm2": None} for z in ("hair", "thinning", "bald")}
+        | {"scar": scar},
+        density_relative={z: None for z in ("hair", "thinning", "bald", "scar")}, density_per_cm2=None,
+        scars=[{"type": "raised", **scar, "redness": scars[0].redness, "months_since_surgery": None}],
+        flags=[], treatment_area_cm2=None,
+    )  # fmt: skip
+    rec = recommend(findings)
+    assert rec["scars"][0]["eligible"] is False and rec["refer"] is True
+    assert "raised_scar" in rec["flag_codes"] and rec["sessions"] == []
