@@ -122,8 +122,9 @@ def assess_photo(
     image = loaded.pixels
     marker = find_marker(image) if options.use_marker else None
     mm, mm_source = _scale(options, loaded, marker)
-    kind, view_source = _view_kind(options, tag, image, segmenter)
-    seg = segmenter.segment(image, view_kind=kind, mm_per_px=mm)
+    kind, view_source, seg = _view_kind(options, tag, image, segmenter)
+    if seg is None or mm is not None:  # the detection pass is reused when it already is the right one
+        seg = segmenter.segment(image, view_kind=kind, mm_per_px=mm)
     if mm is None and seg.mm_per_px is not None:
         mm, mm_source = seg.mm_per_px, "estimated"
     zones = seg.zones
@@ -159,7 +160,8 @@ def _measure(
     doc["skin"] = _skin_dict(skin)
     doc["hair"] = _hair_dict(hair)
     scars = find_scars(image, zones, mm)
-    flags = scalp_flags(image, zones, skin, kind)
+    scar_findings = [_scar_finding(s) for s in scars]
+    flags = scalp_flags(zones, skin, kind)
     metrics = doc["quality"]["metrics"]
     if metrics["sharpness"] < BLUR_MIN or metrics["clipped_share"] > CLIPPED_MAX:
         flags.append("unusable_photo")  # scored, but the plan should wait for a better photo
@@ -169,14 +171,14 @@ def _measure(
         zones=doc["zones"],
         density_relative=stats.relative,
         density_per_cm2=stats.hairs_per_cm2,
-        scars=[_scar_finding(s) for s in scars],
+        scars=scar_findings,
         flags=flags,
         treatment_area_cm2=_treatment_area(doc["zones"]),
     )
     rec = recommend(findings, options.preferences, rules)
     doc["scars"] = [
-        {**_scar_finding(s), **verdict, "bbox": list(s.bbox), "count": s.count}
-        for s, verdict in zip(scars, rec.get("scars", [{}] * len(scars)), strict=False)
+        {**finding, **verdict, "bbox": list(s.bbox), "count": s.count}
+        for s, finding, verdict in zip(scars, scar_findings, rec["scars"], strict=True)
     ]
     doc["flags"] = flags
     doc["recommendation"] = rec
@@ -227,15 +229,17 @@ def _scale(
 
 def _view_kind(
     options: AssessOptions, tag: str | None, image: np.ndarray, segmenter: Segmenter
-) -> tuple[str, str]:
+) -> tuple[str, str, SegmentationResult | None]:
+    """(kind, "given" | "detected", the whole-head pass when detection ran and found a whole head)."""
     if tag == "closeup":
-        return "closeup", "given"
+        return "closeup", "given", None
     if tag is not None or options.view == "overview":
-        return "overview", "given"
+        return "overview", "given", None
     if options.view == "closeup":
-        return "closeup", "given"
-    kind, _ = detect_view(image, segmenter.segment(image, view_kind="overview"))
-    return kind, "detected"
+        return "closeup", "given", None
+    overview_pass = segmenter.segment(image, view_kind="overview")
+    kind, _ = detect_view(image, overview_pass)
+    return kind, "detected", overview_pass if kind == "overview" else None
 
 
 def _skin_dict(skin) -> dict | None:

@@ -67,7 +67,7 @@ def merge(photos: list[PhotoResult], options: AssessOptions, rules: Rules) -> di
         hair=hair,
         skin_from=best_skin.document["file"] if skin else None,
         hair_from=best_hair.document["file"] if hair else None,
-        scars=[{**s, **v} for s, v in zip(scars, rec.get("scars", []), strict=False)],
+        scars=[{**s, **v} for s, v in zip(scars, rec["scars"], strict=True)],
         flags=flags,
         views=[_view_row(p) for p in ok],
         recommendation=rec,
@@ -89,32 +89,27 @@ def _scalp(p: PhotoResult) -> float:
 
 
 def _zone_tables(chosen: list[PhotoResult]) -> tuple[dict, dict, dict | None]:
+    """Scalp-weighted zone shares, areas summed over views, per-zone densities averaged over the views
+    that measured them (hairs/cm² only from photos with a scale)."""
     weights = [max(_scalp(p), 1e-6) for p in chosen]
-    total = sum(weights)
-    zones, relative = {}, {}
-    per_cm2: dict[str, float | None] | None = {}
+    docs = [p.document for p in chosen]
+    scaled = [d["density"]["hairs_per_cm2"] for d in docs if d["density"]["hairs_per_cm2"] is not None]
+    zones, relative, per_cm2 = {}, {}, {}
     for z in SCALP_ZONES:
-        frac = sum(
-            w * p.document["zones"][z]["fraction_of_scalp"] for p, w in zip(chosen, weights, strict=True)
-        )
-        areas = [p.document["zones"][z]["area_cm2"] for p in chosen]
+        frac = sum(w * d["zones"][z]["fraction_of_scalp"] for d, w in zip(docs, weights, strict=True))
+        areas = [d["zones"][z]["area_cm2"] for d in docs]
         zones[z] = {
-            "fraction_of_scalp": round(frac / total, 5),
-            "area_cm2": round(sum(areas), 3) if all(a is not None for a in areas) else None,
+            "fraction_of_scalp": round(frac / sum(weights), 5),
+            "area_cm2": round(sum(areas), 3) if None not in areas else None,
         }
-        rel = [
-            p.document["density"]["relative"][z]
-            for p in chosen
-            if p.document["density"]["relative"][z] is not None
-        ]
-        relative[z] = round(sum(rel) / len(rel), 3) if rel else None
-        dens = [p.document["density"]["hairs_per_cm2"] for p in chosen]
-        vals = [d[z] for d in dens if d is not None and d[z] is not None]
-        if per_cm2 is not None:
-            per_cm2[z] = round(sum(vals) / len(vals), 1) if vals else None
-    if all(p.document["density"]["hairs_per_cm2"] is None for p in chosen):
-        per_cm2 = None
-    return zones, relative, per_cm2
+        relative[z] = _mean([d["density"]["relative"][z] for d in docs], 3)
+        per_cm2[z] = _mean([d[z] for d in scaled], 1)
+    return zones, relative, per_cm2 if scaled else None
+
+
+def _mean(values: list[float | None], digits: int) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(sum(known) / len(known), digits) if known else None
 
 
 def _view_row(p: PhotoResult) -> dict[str, Any]:

@@ -21,7 +21,7 @@ AREATA_SURROUND = 0.8  # share of the patch's rim that is hair-bearing scalp
 AREATA_MIN_PATCHES = 2  # one round patch ringed by hair is as often a crown (vertex) bald spot
 
 
-def scalp_flags(image: np.ndarray, zones: np.ndarray, skin, kind: str) -> list[str]:
+def scalp_flags(zones: np.ndarray, skin, kind: str) -> list[str]:
     """Flag codes (see smpvision/configs/recommend.yaml for their wording)."""
     flags = []
     if skin is not None and skin.lab[1] > INFLAMED_A:
