@@ -41,7 +41,9 @@ class AssessOptions:
     mm_per_px: float | None = None  # of the photo as taken (full resolution), when the user knows it
     tags: Sequence[str | None] | None = None  # one per photo: front, top, crown, back, side, closeup
     preferences: Preferences = field(default_factory=Preferences)
-    max_side: int = 2048  # photos are decoded (JPEG draft) and analysed at most this large
+    # Photos are decoded (JPEG draft) and analysed at most this large. The model itself runs overviews at
+    # 256 px and close-ups at most 1024 px, so more pixels only slow the colour and scar analysis down.
+    max_side: int = 1024
     use_marker: bool = True  # look for the printed marker sheet (scale + grey patch)
 
 
@@ -118,11 +120,13 @@ def assess_photo(
     try:
         loaded = load_image(source, name=name, max_side=options.max_side)
     except ImageError as exc:
-        return PhotoResult(error_document(name, str(exc)))
+        return PhotoResult(error_document(name, str(exc), segmenter.identity))
     image = loaded.pixels
     marker = find_marker(image) if options.use_marker else None
     mm, mm_source = _scale(options, loaded, marker)
-    kind, view_source, seg = _view_kind(options, tag, image, segmenter)
+    kind, view_source, seg, shaft_mm = _view_kind(options, tag, image, segmenter)
+    if mm is None and shaft_mm is not None and kind == "closeup":
+        mm, mm_source = shaft_mm, "estimated"  # detection already measured the shafts: not twice
     if seg is None or mm is not None:  # the detection pass is reused when it already is the right one
         seg = segmenter.segment(image, view_kind=kind, mm_per_px=mm)
     if mm is None and seg.mm_per_px is not None:
@@ -131,6 +135,7 @@ def assess_photo(
     if kind == "closeup" and segmenter.metadata.get("smpvision.closeup_zones", "train") == "ignore":
         zones = judge_closeup(zones, seg.density, mm)
     doc = _base_document(name, loaded)
+    doc["model"] = segmenter.identity
     doc["view"] = {"kind": kind, "source": view_source, "tag": tag}
     quality = check_quality(image, zones, seg.confidence)
     doc["quality"] = {"ok": quality.ok, "warnings": quality.warnings, "metrics": quality.metrics}
@@ -189,9 +194,12 @@ def _measure(
     )  # fmt: skip
 
 
-def error_document(name: str, message: str) -> dict[str, Any]:
+def error_document(name: str, message: str, model: dict | None = None) -> dict[str, Any]:
     """The document of a photo that could not be assessed (the batch CLI writes these too)."""
-    return {"schema": SCHEMA, "file": name, "status": "error", "error": message}
+    doc: dict[str, Any] = {"schema": SCHEMA, "file": name, "status": "error", "error": message}
+    if model is not None:
+        doc["model"] = model
+    return doc
 
 
 def load_schema() -> dict[str, Any]:
@@ -229,17 +237,19 @@ def _scale(
 
 def _view_kind(
     options: AssessOptions, tag: str | None, image: np.ndarray, segmenter: Segmenter
-) -> tuple[str, str, SegmentationResult | None]:
-    """(kind, "given" | "detected", the whole-head pass when detection ran and found a whole head)."""
+) -> tuple[str, str, SegmentationResult | None, float | None]:
+    """(kind, "given" | "detected", the whole-head pass when detection ran and found a whole head, the
+    shaft-width scale estimate when detection measured one)."""
     if tag == "closeup":
-        return "closeup", "given", None
+        return "closeup", "given", None, None
     if tag is not None or options.view == "overview":
-        return "overview", "given", None
+        return "overview", "given", None, None
     if options.view == "closeup":
-        return "closeup", "given", None
+        return "closeup", "given", None, None
     overview_pass = segmenter.segment(image, view_kind="overview")
-    kind, _ = detect_view(image, overview_pass)
-    return kind, "detected", overview_pass if kind == "overview" else None
+    kind, cues = detect_view(image, overview_pass)
+    shaft_mm = cues.get("shaft_mm_per_px_exact")
+    return kind, "detected", overview_pass if kind == "overview" else None, shaft_mm
 
 
 def _skin_dict(skin) -> dict | None:

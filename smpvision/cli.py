@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from smpvision import __version__, cli_model
+from smpvision import __version__, cli_batch, cli_model
 from smpvision.annotations import AnnotationError
 from smpvision.contracts import VIEW_KINDS, ZONE_CLASSES
 
@@ -197,6 +197,9 @@ def _caption(label: dict) -> str:
 
 _VERBS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _register_synth,
+    cli_batch.register_score,
+    cli_batch.register_info,
+    cli_batch.register_bench,
     cli_model.register_train,
     cli_model.register_export,
     cli_model.register_evaluate,

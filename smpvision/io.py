@@ -104,8 +104,9 @@ def load_image(
     ``source`` is a path, the bytes of an encoded file, a numpy array (RGB channel order, not OpenCV's BGR)
     or a Pillow image. ``name`` is what error messages and the result call the photo (default: the file
     name). ``max_side=None`` keeps full resolution; otherwise large JPEGs are decoded directly at 1/2, 1/4
-    or 1/8 scale (several times faster than a full decode) and everything is then resized with a
-    high-quality filter. ``width``/``height`` of the result always describe the full-resolution photo.
+    or 1/8 scale (several times faster than a full decode; possibly to as little as DRAFT_SLACK of
+    ``max_side`` when that saves the resize) and anything still larger is shrunk with an area filter.
+    ``width``/``height`` of the result always describe the full-resolution photo.
 
     Raises :class:`ImageError` (one line, names the photo, says the fix) for anything unusable.
     """
@@ -296,9 +297,12 @@ def _decode(
     target_hdr = _target_size(header_w, header_h, max_side)
     if allow_draft and isinstance(im, JpegImagePlugin.JpegImageFile) and target_hdr != (header_w, header_h):
         # libjpeg decodes directly at 1/2, 1/4 or 1/8 scale; draft picks the strongest reduction whose result
-        # is still at least the target size, so the final resize below only ever shrinks (no quality lost).
+        # is still at least what it is asked for. Asking for DRAFT_SLACK of the target lets a 4000-px photo
+        # decode straight to 1000 px for a 1024 target (no resize at all: 23 ms instead of 28 + 13 ms);
+        # the photo then is analysed a little smaller than max_side, never larger.
+        slack = _target_size(header_w, header_h, max(1, round(max_side * DRAFT_SLACK)))
         try:
-            im.draft("RGB", target_hdr)
+            im.draft("RGB", slack)
         except Exception:  # draft is an optimisation only; a full decode is always correct
             pass
 
@@ -323,9 +327,8 @@ def _decode(
         raise ImageError(
             name, f"unsupported pixel format (Pillow mode {im.mode}: {exc})", _EXPORT_HINT
         ) from None
-    target = _target_size(width, height, max_side)
-    if rgb.size != target:
-        rgb = _resize(rgb, target)
+    if max_side is not None and max(rgb.size) > max_side:  # only ever shrink (a draft may already be smaller)
+        rgb = _resize(rgb, _target_size(width, height, max_side))
 
     pixels = np.array(rgb, dtype=np.uint8)  # a copy: owns its memory, C-contiguous, independent of Pillow
     if pixels.ndim != 3 or pixels.shape[2] != 3:  # defensive; _to_rgb always returns RGB
@@ -398,6 +401,9 @@ def _composite_on_white(rgba: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(out.astype(np.uint8))
 
 
+DRAFT_SLACK = 0.8  # a JPEG may be decoded down to this share of max_side when that saves a resize
+
+
 def _target_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
     if max_side is None or max(width, height) <= max_side:
         return width, height
@@ -406,9 +412,9 @@ def _target_size(width: int, height: int, max_side: int | None) -> tuple[int, in
 
 
 def _resize(im: Image.Image, size: tuple[int, int]) -> Image.Image:
-    # reducing_gap: Pillow first shrinks by an integer factor with Image.reduce (box filter, fast), then
-    # finishes with Lanczos over the last <3x. Near-identical to pure Lanczos, several times faster.
-    return im.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    # Box = area averaging, the right filter for shrinking a photo we only measure (no ringing); measured
+    # on a 2000x1500 draft to 1024x768: 13 ms, against 47 ms for Lanczos, which a batch pays per photo.
+    return im.resize(size, Image.Resampling.BOX)
 
 
 # --------------------------------------------------------------------------------------------------------

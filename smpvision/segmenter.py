@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -44,12 +45,15 @@ class SegmentationResult:
     scale_source: str  # "given", "estimated", or "none"
     model_scale: float  # resize factor applied before inference (model px per photo px)
 
-    @property
+    @cached_property
     def zones(self) -> np.ndarray:
-        """uint8 [H, W] class ids (argmax of the probabilities)."""
+        """uint8 [H, W] class ids (argmax of the probabilities; cached, the analysis reads it often)."""
         return self.zones_prob.argmax(0).astype(np.uint8)
 
-    zone_ids = zones  # the MediaPipe-style name; `zones` is kept for existing callers
+    @property
+    def zone_ids(self) -> np.ndarray:
+        """The MediaPipe-style name of `zones`."""
+        return self.zones
 
     @property
     def confidence(self) -> np.ndarray:
@@ -111,6 +115,8 @@ class Segmenter:
         self.closeup_scale: dict[str, float] = json.loads(meta["smpvision.closeup_mm_per_px"])
         self.train_side = int(meta["smpvision.overview_side_px"])  # the training crop size
         self.overview_side = options.overview_side or self.train_side
+        self.model_file: Path | None = None  # set by from_path
+        self._identity: dict[str, str | None] | None = None
 
     @classmethod
     def from_path(cls, path: str | Path | None = None, options: SegmenterOptions | None = None) -> Segmenter:
@@ -126,8 +132,25 @@ class Segmenter:
         so = ort.SessionOptions()
         if options.threads > 0:
             so.intra_op_num_threads = options.threads
+            so.inter_op_num_threads = 1
         session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-        return cls(session, options)
+        seg = cls(session, options)
+        seg.model_file = path
+        return seg
+
+    @property
+    def identity(self) -> dict[str, str | None]:
+        """Which model produced a result: recorded in every assessment, and the batch CLI's resume key
+        (a result from another model file, e.g. the int8 variant, is not reused)."""
+        path = getattr(self, "model_file", None)
+        if self._identity is None:
+            self._identity = {
+                "name": path.name if path is not None else None,
+                "sha256": hashlib.sha256(path.read_bytes()).hexdigest() if path is not None else None,
+                "format_version": self.metadata.get("smpvision.format_version"),
+                "package_version": self.metadata.get("smpvision.package_version"),
+            }
+        return self._identity
 
     def __enter__(self) -> Segmenter:
         return self

@@ -404,13 +404,23 @@ def test_large_jpeg_uses_draft_decoding(tmp_path: Path, draft_calls: list) -> No
     data = _large_jpeg(4000, 3000)
     path = write(tmp_path, "dslr.jpg", data)
     result = load_image(path, max_side=1024)
-    px = assert_rgb(result, 768, 1024)
+    # libjpeg decoded straight at 1/4: 1000 px is within the draft slack (>= 80 % of 1024), so no resize
+    px = assert_rgb(result, 750, 1000)
     assert (result.width, result.height) == (4000, 3000)  # the full photo, not the decoded size
-    assert result.decode_scale == pytest.approx(1024 / 4000)
+    assert result.decode_scale == pytest.approx(1000 / 4000)
     assert result.sha256 == hashlib.sha256(data).hexdigest()
-    # libjpeg decoded at 1/2 (the smallest DCT scale still >= 1024 wide), then Lanczos finished the job.
-    assert draft_calls == [((4000, 3000), (2000, 1500))]
-    assert near(px[384, 100], RED) and near(px[384, 900], BLUE)
+    assert draft_calls == [((4000, 3000), (1000, 750))]
+    assert near(px[375, 100], RED) and near(px[375, 900], BLUE)
+
+
+def test_large_jpeg_draft_then_shrinks_to_max_side(tmp_path: Path, draft_calls: list) -> None:
+    path = write(tmp_path, "phone.jpg", _large_jpeg(3000, 2000))
+    result = load_image(path, max_side=1024)
+    # 1/4 (750 px) would fall below 80 % of the target: libjpeg decodes at 1/2, a box filter finishes
+    px = assert_rgb(result, 683, 1024)
+    assert result.decode_scale == pytest.approx(1024 / 3000)
+    assert draft_calls == [((3000, 2000), (1500, 1000))]
+    assert near(px[340, 100], RED) and near(px[340, 900], BLUE)
 
 
 def test_rotated_large_jpeg_reports_upright_full_size(tmp_path: Path, draft_calls: list) -> None:

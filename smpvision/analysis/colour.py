@@ -34,6 +34,9 @@ from .calibration import GREY_PATCH_LAB, Marker
 
 HAIR, THINNING, BALD, SCAR = 1, 2, 3, 4
 MIN_SKIN_PX = 150  # fewer clean pixels than this: no estimate
+# Colour is read at most this large: the estimators were measured on 384-px renders (benchmarks/skin_tone.py),
+# and their shaft-removing morphology costs grow with side³ (at 2048 px one photo took seconds).
+WORKING_SIDE = 384
 CLIP = 0.985  # a channel this bright is probably clipped: its colour is not the surface's
 # what skin can be in CIELAB (wide: every Fitzpatrick type, any plausible error); outside it, no answer
 SKIN_L, SKIN_A_MIN, SKIN_B_MIN = (15.0, 92.0), 0.0, 2.0
@@ -95,6 +98,32 @@ def grey_patch_gains(marker: Marker | None) -> np.ndarray | None:
     return _linear(lab_to_rgb(np.float32(GREY_PATCH_LAB))) / _linear(measured)
 
 
+def _working(image: np.ndarray, zones: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Image and zone map at most WORKING_SIDE on the long side (area-averaged colour, nearest zones)."""
+    zones = np.asarray(zones)
+    if zones.shape != np.asarray(image).shape[:2]:
+        raise ValueError(
+            f"zones {zones.shape} and image {image.shape[:2]} differ in size; resize the zone map"
+        )
+    h, w = zones.shape
+    f = WORKING_SIDE / max(h, w)
+    if f >= 1.0:
+        return image, zones
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    small = cv2.resize(np.asarray(image), size, interpolation=cv2.INTER_AREA)
+    return small, cv2.resize(zones.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+
+
+def _cmax(a: np.ndarray) -> np.ndarray:
+    """Largest of the 3 channels. numpy reduces a length-3 last axis ~10x slower than two maximums; at
+    one photo per 0.1 s the difference shows."""
+    return np.maximum(np.maximum(a[..., 0], a[..., 1]), a[..., 2])
+
+
+def _cmin(a: np.ndarray) -> np.ndarray:
+    return np.minimum(np.minimum(a[..., 0], a[..., 1]), a[..., 2])
+
+
 def _as_float(image: np.ndarray) -> np.ndarray:
     img = np.asarray(image)
     if img.ndim != 3 or img.shape[2] < 3:
@@ -131,7 +160,7 @@ def _skin_candidates(img: np.ndarray, zones: np.ndarray) -> tuple[np.ndarray, in
     with enough clean pixels wins); hair strands, shine and clipped pixels removed."""
     rel = img.mean(-1) / np.maximum(_strand_free(img).mean(-1), 1e-4)
     not_hair = (rel > 0.88) & (rel < 1.12)
-    unclipped = img.max(-1) < CLIP
+    unclipped = _cmax(img) < CLIP
     margin = max(1, min(zones.shape) // 128)  # zone borders are where predicted zones are least sure
     chosen = np.zeros(zones.shape, bool)
     for zone_set in ((BALD,), (BALD, THINNING), (BALD, THINNING, HAIR)):
@@ -149,8 +178,8 @@ def _shine(img: np.ndarray, mask: np.ndarray) -> np.ndarray:
     typical chroma."""
     px = img[mask]
     lum = px.mean(-1)
-    chroma = px.max(-1) - px.min(-1)
-    sat = chroma / np.maximum(px.max(-1), 1e-4)
+    chroma = _cmax(px) - _cmin(px)
+    sat = chroma / np.maximum(_cmax(px), 1e-4)
     typical = float(np.median(sat))
     shiny = (sat < 0.8 * typical) & (lum > np.median(lum))
     out = np.zeros(mask.shape, bool)
@@ -172,7 +201,7 @@ def _full_light_rgb(px: np.ndarray, shaded: bool) -> tuple[np.ndarray, float]:
     norm = np.linalg.norm(px, axis=1)
     ok = norm > 1e-4
     px, norm = px[ok], norm[ok]
-    sat = (px.max(1) - px.min(1)) / np.maximum(px.max(1), 1e-6)
+    sat = (_cmax(px) - _cmin(px)) / np.maximum(_cmax(px), 1e-6)
     body = px[sat >= np.median(sat)] / norm[sat >= np.median(sat), None]
     u = np.median(body, axis=0)
     u /= max(float(np.linalg.norm(u)), 1e-6)
@@ -204,10 +233,8 @@ def skin_tone(
 
     view: "overview" | "closeup" (how light falls: a round head vs a flat, evenly lit field); None
     guesses from the zone map (an overview shows background)."""
+    image, zones = _working(image, zones)
     img = _as_float(image)
-    zones = np.asarray(zones)
-    if zones.shape != img.shape[:2]:
-        raise ValueError(f"zones {zones.shape} and image {img.shape[:2]} differ in size; resize the zone map")
     # light noise and JPEG blocks average out before any per-pixel decision
     img = cv2.GaussianBlur(img, (0, 0), max(0.8, min(zones.shape) / 400))
     mask, source_zone = _skin_candidates(img, zones)
@@ -252,12 +279,10 @@ def hair_colour(
 
     Close-ups: shafts are resolved and read against the skin around them (_resolved_hair). Overviews,
     and close-ups where hair covers the field: the zone's own colour is the hair's (_covered_hair)."""
+    image, zones = _working(image, zones)
     img = _as_float(image)
-    zones = np.asarray(zones)
-    if zones.shape != img.shape[:2]:
-        raise ValueError(f"zones {zones.shape} and image {img.shape[:2]} differ in size; resize the zone map")
     margin = max(1, min(zones.shape) // 128)
-    unclipped = img.max(-1) < CLIP
+    unclipped = _cmax(img) < CLIP
     area = np.zeros(zones.shape, bool)
     for zone_set in ((HAIR,), (HAIR, THINNING)):
         area = _erode(np.isin(zones, zone_set), margin) & unclipped

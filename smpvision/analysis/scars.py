@@ -55,6 +55,8 @@ def find_scars(image: np.ndarray, zones: np.ndarray, mm_per_px: float | None) ->
     groups = [[i] for i in parts]
     if len(dots) >= _MIN_DOTS:
         groups = [dots] + [[i] for i in parts if i not in dots]
+    if not groups:
+        return []  # most photos: skip the whole-image Lab conversion
     lab = rgb_to_lab(image.astype(np.float32) / 255.0)
     scars = [_describe(lab, labels, g, zones, scalp_px, mm_per_px, fue=g is dots) for g in groups]
     return sorted(scars, key=lambda s: -s.pixels)
