@@ -347,16 +347,22 @@ def _pigment(findings: Findings, prefs: Preferences, rules: Rules, notes: list[s
     skin_hex = skin.get("hex") if _HEX.match(str(skin.get("hex"))) else sr.fallback_hex
     words = hair.replace("_", " ") if hair else "unmeasured"
     subject = f"{words} hair" if hair else "hair of unmeasured colour"
-    why = ["fair skin heals dots lighter"] * (fitz <= sr.bluish_risk_max_fitzpatrick)
-    why += ["dark skin shows little contrast"] * (fitz >= sr.low_contrast_min_fitzpatrick)
+    if low:  # say so, rather than name a skin type that was never measured
+        why = ["the skin tone was not measured reliably (the lightest typical mix)"]
+        skin_words = "skin of unmeasured tone"
+    else:
+        why = ["fair skin heals dots lighter"] * (fitz <= sr.bluish_risk_max_fitzpatrick)
+        why += ["dark skin shows little contrast"] * (fitz >= sr.low_contrast_min_fitzpatrick)
+        skin_words = f"Fitzpatrick {'I II III IV V VI'.split()[fitz - 1]} skin"
     why += ["light or grey hair reads light" if hair else "the hair colour is unknown"] * (extra >= 1)
-    text = f"{shade.label} suits {subject} on Fitzpatrick {'I II III IV V VI'.split()[fitz - 1]} skin"
+    text = f"{shade.label} suits {subject} on {skin_words}"
     text += f", diluted {_ratio_text(ratio)}" + (f" because {' and '.join(why)}." if why else ".")
     if prefs.desired_hair and prefs.desired_hair != own:
         notes.append(f"Matched to the wanted {words} hair, not the client's own ({own or 'not measured'}).")
+    bluish = not low and fitz <= sr.bluish_risk_max_fitzpatrick
     if low:
         notes.append("The skin tone was not measured reliably, so the lightest typical dilution was chosen.")
-    elif fitz <= sr.bluish_risk_max_fitzpatrick:
+    elif bluish:
         notes.append(_BLUISH)
     return {
         "shade": shade.name,
@@ -365,7 +371,7 @@ def _pigment(findings: Findings, prefs: Preferences, rules: Rules, notes: list[s
         "dilution_ratio": ratio,
         "hex": _blend(shade.hex, skin_hex, 1.0 / (1.0 + rules.catalogue.ink_fade_per_part * ratio)),
         "ink_hex": shade.hex,
-        "rationale": f"{text} {_BLUISH if fitz <= sr.bluish_risk_max_fitzpatrick else _START_LIGHT}",
+        "rationale": f"{text} {_BLUISH if bluish else _START_LIGHT}",
     }, low
 
 

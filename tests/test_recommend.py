@@ -132,6 +132,8 @@ def test_unreliable_skin_gets_the_conservative_choice_and_a_flag(skin_info: dict
     assert rec["pigment"]["dilution_ratio"] == fairest["dilution_ratio"]  # lightest typical mix
     assert "low_skin_confidence" in rec["flag_codes"]
     assert re.fullmatch(r"#[0-9a-f]{6}", rec["pigment"]["hex"])
+    # the rationale must not name a skin type that was never measured
+    assert "Fitzpatrick" not in rec["pigment"]["rationale"] and "unmeasured" in rec["pigment"]["rationale"]
 
 
 @pytest.mark.parametrize("fitz", [1, 2, 3, 4, 5, 6], ids=lambda f: f"type{f}")
