@@ -32,6 +32,10 @@ class Example:
     kind: str
     region: str | None = None
     marker: bool = False
+    # The scale a dermoscope would report for this photo (the renderer's label), put in the app's mm/px box
+    # with the example. Without it the shaft-width estimate reads this close-up 44 % low, the photo is
+    # run at a quarter of its size and the scar vanishes: a real limit (model card), not the demo's point.
+    mm_per_px: float | None = None
 
 
 EXAMPLES: tuple[Example, ...] = (
@@ -40,7 +44,7 @@ EXAMPLES: tuple[Example, ...] = (
     Example(
         "top_with_scale_card.jpg", "Top with the scale card", "top", CLIENT_SEED, "overview", "top", True
     ),
-    Example("closeup_scar.jpg", "Scar close-up", "closeup", (2024, 101), "closeup"),
+    Example("closeup_scar.jpg", "Scar close-up", "closeup", (2024, 101), "closeup", mm_per_px=0.006881),
 )
 
 

@@ -167,12 +167,12 @@ def build_app(engine: Engine, workers: int = 2) -> gr.Blocks:
 
 def _examples() -> list[list]:
     by_tag = {ex.tag: str(example_path(ex)) for ex in EXAMPLES}
-    defaults = ["shaved", OWN_HAIR, None]
 
-    def row(tags: set[str]) -> list:
-        return [[by_tag[t]] if t in tags else None for t, _ in VIEW_SLOTS] + defaults
+    def row(tags: set[str], mm_per_px: float | None = None) -> list:
+        return [[by_tag[t]] if t in tags else None for t, _ in VIEW_SLOTS] + ["shaved", OWN_HAIR, mm_per_px]
 
-    return [row({ex.tag}) for ex in EXAMPLES] + [row(set(by_tag))]
+    # the mm/px box applies to every photo of a run, so the all-views example leaves it to the card/estimate
+    return [row({ex.tag}, ex.mm_per_px) for ex in EXAMPLES] + [row(set(by_tag))]
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -144,3 +144,13 @@ def test_no_plan_means_no_dot_targets() -> None:
     assert verdict(doc)[0] == "stop"
     assert all(row[-1] == DASH and row[-2] == DASH for row in zone_rows(doc))
     assert cautions(doc) == ["Refer to a doctor."]
+
+
+def test_example_close_up_scale_is_the_renderers() -> None:
+    """The scale the app puts in with the close-up example is the one the renderer drew it at."""
+    from smpvision.app_examples import EXAMPLES, SIZE
+
+    for ex in EXAMPLES:
+        if ex.mm_per_px is not None:
+            label = render_sample(ex.seed, size=SIZE, kind=ex.kind, region=ex.region, marker=ex.marker).label
+            assert ex.mm_per_px == pytest.approx(label["mm_per_px"], rel=1e-3)
