@@ -21,8 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .assess import Assessment, AssessOptions, assess_photo, error_document
-from .consultation import merge
+from .assess import Assessment, AssessOptions, assess, error_document
 from .recommend import LOOKS, Preferences, Rules, load_rules
 from .report import photo_figures, report_pdf
 from .report_content import ZONE_HEADERS, zone_rows
@@ -90,19 +89,19 @@ class Engine:
     def assess(
         self, photos: Sequence[tuple[str, str | None]], choices: Choices, progress: Progress
     ) -> Assessment:
-        """Assess the photos one at a time, reporting progress per photo, then merge them."""
+        """Assess the photos of one client, reporting progress per photo."""
         options = AssessOptions(
             mm_per_px=choices.mm_per_px,
             tags=[tag for _, tag in photos],
             preferences=Preferences(look=choices.look, desired_hair=choices.desired_hair),
         )  # the engine's default max_side caps the pixels analysed, and so the memory per photo
-        results = []
-        for i, (path, tag) in enumerate(photos):
-            name = Path(path).name
-            progress(i / (len(photos) + 1), f"Photo {i + 1} of {len(photos)}: {name}")
-            results.append(assess_photo(path, name, tag, options, self.segmenter, self.rules))
-        merged = merge(results, options, self.rules) if len(results) > 1 else results[0].document
-        return Assessment(results, merged)
+
+        def on_photo(i: int, n: int, name: str) -> None:
+            progress(i / (n + 1), f"Photo {i + 1} of {n}: {name}")
+
+        paths = [path for path, _ in photos]
+        names = [Path(path).name for path in paths]
+        return assess(paths, options, self.segmenter, self.rules, names, on_photo)
 
     def run(self, slots: dict[str, Sequence[str] | None], choices: Choices, progress: Progress) -> Results:
         """The whole "Assess" button: check the input, assess, draw every panel, write the downloads."""

@@ -9,7 +9,7 @@ The CLI and the app are thin wrappers over this module.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -78,9 +78,11 @@ def assess(
     segmenter: Segmenter | None = None,
     rules: Rules | None = None,
     names: Sequence[str] | None = None,
+    on_photo: Callable[[int, int, str], None] | None = None,
 ) -> Assessment:
     """Assess one photo or several photos of one client. A bad photo becomes an `error` document (with a
-    one-line message); the others are still assessed."""
+    one-line message); the others are still assessed. on_photo(i, n, name) is called before photo i of n
+    (the app shows it as progress)."""
     options = options or AssessOptions()
     if options.view not in ("auto", *VIEW_KINDS):
         raise ValueError(f"view must be auto, overview or closeup, not {options.view!r}")
@@ -102,6 +104,8 @@ def assess(
         photos = []
         for i, (src, tag) in enumerate(zip(sources, tags, strict=True)):
             name = names[i] if names else _name_of(src, i)
+            if on_photo is not None:
+                on_photo(i, len(sources), name)
             photos.append(assess_photo(src, name, tag, options, segmenter, rules))
     finally:
         if own:
@@ -248,7 +252,7 @@ def _view_kind(
         return "closeup", "given", None, None
     overview_pass = segmenter.segment(image, view_kind="overview")
     kind, cues = detect_view(image, overview_pass)
-    shaft_mm = cues.get("shaft_mm_per_px_exact")
+    shaft_mm = cues.get("shaft_mm_per_px")
     return kind, "detected", overview_pass if kind == "overview" else None, shaft_mm
 
 

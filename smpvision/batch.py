@@ -24,9 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-IMAGE_EXTENSIONS = frozenset(
-    {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".heic", ".heif"}
-)
+from .io import PHOTO_EXTENSIONS
+
 IN_FLIGHT_PER_WORKER = 4  # queued photos per worker: enough to keep it busy, few enough to bound memory
 
 
@@ -104,7 +103,7 @@ def find_photos(paths: Sequence[str], exclude: Iterable[Path] = ()) -> list[Phot
             if cand.is_dir():
                 for f in _walk(cand):
                     add(f, str(f.relative_to(cand).with_suffix("")))
-            elif cand.is_file() and (cand.suffix.lower() in IMAGE_EXTENSIONS or not glob.has_magic(arg)):
+            elif cand.is_file() and (cand.suffix.lower() in PHOTO_EXTENSIONS or not glob.has_magic(arg)):
                 add(cand, cand.stem)
     return list(found.values())
 
@@ -113,7 +112,7 @@ def _walk(folder: Path) -> Iterator[Path]:
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if not name.startswith(".") and Path(name).suffix.lower() in IMAGE_EXTENSIONS:
+            if not name.startswith(".") and Path(name).suffix.lower() in PHOTO_EXTENSIONS:
                 yield Path(root) / name
 
 
@@ -234,8 +233,9 @@ def _init_worker(model: Path | None, threads: int, options: dict[str, Any]) -> N
     _WORKER["outputs"] = options["outputs"]
 
 
-def _score(photo: Photo) -> str:
-    """One photo → its JSON line. Never raises: an unexpected failure is an error row, the batch goes on."""
+def _score(photo: Photo) -> tuple[str, str | None]:
+    """One photo → (its JSON line, its error message or None). Never raises: an unexpected failure is an
+    error row, and the batch goes on."""
     from .assess import assess_photo, error_document
 
     seg = _WORKER["segmenter"]
@@ -249,7 +249,7 @@ def _score(photo: Photo) -> str:
         where = f"{Path(last.filename).name}:{last.lineno}"
         doc = error_document(photo.key, f"{photo.key}: internal error {type(exc).__name__}: {exc} ({where})",
                              seg.identity)  # fmt: skip
-    return json.dumps(doc, ensure_ascii=False)
+    return json.dumps(doc, ensure_ascii=False), None if doc.get("status") == "ok" else str(doc.get("error"))
 
 
 def write_outputs(photo: Photo, result: Any, outputs: OutputOptions) -> None:
@@ -288,70 +288,59 @@ def _write_bytes(path: Path, data: bytes) -> None:
 # ------------------------------------------------------------------------------------------------ run
 
 
-def check_model(model: Path | None) -> None:
-    """Open the model once up front: a wrong or damaged file is one clear error, not N error rows."""
+def check_model(model: Path | None) -> dict[str, str | None]:
+    """Open the model once up front, so a wrong or damaged file is one clear error rather than N error
+    rows; returns its identity (name, sha256, versions), the resume key."""
     from .segmenter import Segmenter
 
     if model is not None and not Path(model).is_file():
         raise UsageError(f"--model {model}: no such file; give an smpvision .onnx file")
     try:
-        Segmenter.from_path(model).close()
+        with Segmenter.from_path(model) as seg:
+            return seg.identity
     except (ValueError, RuntimeError):
-        raise
+        raise  # smpvision's own messages (wrong classes, damaged bundled file) are already one line
     except Exception as exc:  # onnxruntime's own errors for a file that is not an ONNX model
         raise ValueError(f"--model {model}: not a usable ONNX model ({type(exc).__name__}: {exc})") from None
-
-
-def model_identity(model: Path | None) -> tuple[Path, str]:
-    from .segmenter import bundled_model_path
-
-    path = Path(model) if model is not None else bundled_model_path()
-    if not path.is_file():
-        raise UsageError(f"--model {path}: no such file; give an smpvision .onnx file")
-    return path, file_sha256(path)
 
 
 def run_batch(
     photos: list[Photo],
     results: Path,
     options: BatchOptions,
-    on_row: Callable[[dict[str, Any], int, int], None] | None = None,
+    on_row: Callable[[str | None, int, int], None] | None = None,
+    model: dict[str, str | None] | None = None,
 ) -> BatchSummary:
-    """Score `photos` into `results` (JSON lines). on_row(row, done, todo) is called after each line."""
+    """Score `photos` into `results` (JSON lines). on_row(error or None, done, todo) is called after each
+    line. model: check_model's result when the caller already has it."""
     import time
 
     start = time.perf_counter()
-    model_path, model_sha = model_identity(options.model)
+    model = model or check_model(options.model)
     results.parent.mkdir(parents=True, exist_ok=True)
-    todo, skipped = plan(photos, results, model_sha, options.force)
+    todo, skipped = plan(photos, results, str(model["sha256"]), options.force)
     summary = BatchSummary(total=len(photos), skipped=skipped)
-    if not todo:
-        summary.seconds = time.perf_counter() - start
-        return summary
-    cores = os.cpu_count() or 1
-    workers = max(1, min(options.workers, len(todo)))
-    threads = max(1, cores // workers)
-    init_args = (
-        model_path,
-        threads,
-        {"view": options.view, "mm_per_px": options.mm_per_px, "outputs": options.outputs},
-    )
-    writer = ResultsWriter(results)
-    try:
-        for line in _lines(todo, workers, init_args):
-            writer.write(line)
-            row = json.loads(line)
-            summary.scored += 1
-            summary.failed += row.get("status") != "ok"
-            if on_row is not None:
-                on_row(row, summary.scored, len(todo))
-    finally:
-        writer.close()
+    if todo:
+        workers = max(1, min(options.workers, len(todo)))
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        settings = {"view": options.view, "mm_per_px": options.mm_per_px, "outputs": options.outputs}
+        writer = ResultsWriter(results)
+        try:
+            for line, error in _lines(todo, workers, (options.model, threads, settings), model):
+                writer.write(line)
+                summary.scored += 1
+                summary.failed += error is not None
+                if on_row is not None:
+                    on_row(error, summary.scored, len(todo))
+        finally:
+            writer.close()
     summary.seconds = time.perf_counter() - start
     return summary
 
 
-def _lines(todo: list[Photo], workers: int, init_args: tuple) -> Iterator[str]:
+def _lines(
+    todo: list[Photo], workers: int, init_args: tuple, model: dict[str, str | None]
+) -> Iterator[tuple[str, str | None]]:
     if workers == 1:  # in-process: simplest to debug, no start-up cost
         _init_worker(*init_args)
         for photo in todo:
@@ -377,13 +366,12 @@ def _lines(todo: list[Photo], workers: int, init_args: tuple) -> Iterator[str]:
             except cf.process.BrokenProcessPool:
                 # a worker died (killed, out of memory, a crash in native code): the photos it may have held
                 # become error rows, and a fresh pool carries on with the rest
-                yield from _crashed(list(in_flight.values()), init_args[0])
+                yield from _crashed(list(in_flight.values()), model)
 
 
-def _crashed(photos: list[Photo], model_path: Path) -> Iterator[str]:
+def _crashed(photos: list[Photo], model: dict[str, str | None]) -> Iterator[tuple[str, str]]:
     from .assess import error_document
 
-    model = {"name": model_path.name, "sha256": file_sha256(model_path)}
     for p in photos:
         msg = f"{p.key}: a worker process died while scoring this photo (out of memory?); rerun to retry"
-        yield json.dumps(error_document(p.key, msg, model), ensure_ascii=False)
+        yield json.dumps(error_document(p.key, msg, model), ensure_ascii=False), msg

@@ -13,9 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .contracts import ZONE_CLASSES
-
-SCALP_ZONES = ZONE_CLASSES[1:]
+from .contracts import SCALP_ZONES
 
 # ---------------------------------------------------------------------------------------------- score
 
@@ -110,7 +108,7 @@ def _run_score(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         if not photos:
             parser.error(f"no photos found in {' '.join(args.paths)} (looked for {_extensions()})")
         options = batch.BatchOptions(args.view, args.mm_per_px, args.model, args.workers, args.force, outputs)
-        batch.check_model(args.model)
+        model = batch.check_model(args.model)
     except batch.UsageError as exc:
         parser.error(str(exc))
     except (ValueError, RuntimeError) as exc:  # a model file that is not an smpvision model, or damaged
@@ -120,13 +118,13 @@ def _run_score(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     progress = Progress(len(photos), "scoring", enabled=not args.quiet)
     failed_notes: list[str] = []
 
-    def on_row(row: dict[str, Any], done: int, todo: int) -> None:
+    def on_row(error: str | None, done: int, todo: int) -> None:
         progress.total = todo
-        if row.get("status") != "ok":
-            failed_notes.append(str(row.get("error")))
+        if error is not None:
+            failed_notes.append(error)
         progress.update(done, f"{len(failed_notes)} failed  " if failed_notes else "")
 
-    summary = batch.run_batch(photos, args.out, options, on_row)
+    summary = batch.run_batch(photos, args.out, options, on_row, model)
     progress.close()
     if args.csv is not None:
         write_csv(batch.read_results(args.out), args.csv)
@@ -149,9 +147,9 @@ def _run_score(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
 
 
 def _extensions() -> str:
-    from .batch import IMAGE_EXTENSIONS
+    from .io import PHOTO_EXTENSIONS
 
-    return " ".join(sorted(IMAGE_EXTENSIONS))
+    return " ".join(sorted(PHOTO_EXTENSIONS))
 
 
 CSV_COLUMNS = (

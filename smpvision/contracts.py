@@ -7,6 +7,7 @@ from __future__ import annotations
 
 ZONE_CLASSES: tuple[str, ...] = ("background", "hair", "thinning", "bald", "scar")
 ZONE_IDS: dict[str, int] = {name: i for i, name in enumerate(ZONE_CLASSES)}
+SCALP_ZONES: tuple[str, ...] = ZONE_CLASSES[1:]  # every class but background: what "scalp" is made of
 IGNORE_INDEX = 255  # zone-mask value for "unlabelled / ignore"
 
 SCAR_TYPES: tuple[str, ...] = ("fut_strip", "fue_dots", "irregular", "raised")

@@ -44,17 +44,21 @@ _HEIF_INSTALL_HINT = "HEIC photos need the optional pillow-heif package: pip ins
 _HEIF_EXTENSIONS = {".heic", ".heif", ".hif"}
 # ISO-BMFF major brands of HEIF/HEIC stills and sequences (bytes 8..12 after the "ftyp" box type).
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1"}
-_IMAGE_EXTENSIONS = {
-    ".jpg",
-    ".jpeg",
-    ".jpe",
-    ".png",
-    ".gif",
-    ".webp",
-    ".tif",
-    ".tiff",
-    ".bmp",
-} | _HEIF_EXTENSIONS
+# What the loader reads; the batch CLI picks files out of folders by these too.
+PHOTO_EXTENSIONS = frozenset(
+    {
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".png",
+        ".gif",
+        ".webp",
+        ".tif",
+        ".tiff",
+        ".bmp",
+    }
+    | _HEIF_EXTENSIONS
+)
 _SIXTEEN_BIT_MODES = {"I;16", "I;16L", "I;16B", "I;16N"}
 _ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
 
@@ -468,7 +472,7 @@ _KNOWN_NOT_IMAGES: tuple[tuple[bytes, int, str], ...] = (
 def _not_an_image(data: bytes, name: str) -> ImageError:
     suffix = Path(name).suffix.lower()
     # Mention the name only when it claims to be an image: that mismatch is the useful part.
-    named = f", although it is named {suffix}" if suffix in _IMAGE_EXTENSIONS else ""
+    named = f", although it is named {suffix}" if suffix in PHOTO_EXTENSIONS else ""
     head = data[:512]
     for magic, offset, what in _KNOWN_NOT_IMAGES:
         if head[offset : offset + len(magic)] == magic:

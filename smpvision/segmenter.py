@@ -83,9 +83,9 @@ def write_checksums(directory: Path) -> Path:
     return path
 
 
-def verify_bundled(path: Path) -> None:
+def verify_bundled(path: Path, actual: str | None = None) -> None:
     """Compare a bundled model with models/SHA256SUMS: a truncated download or an edited file would
-    otherwise give quietly wrong zones rather than an error."""
+    otherwise give quietly wrong zones rather than an error. `actual`: the file's sha256 when known."""
     sums = path.parent / CHECKSUMS
     recorded = {}
     for line in sums.read_text().splitlines() if sums.is_file() else []:
@@ -93,7 +93,7 @@ def verify_bundled(path: Path) -> None:
         recorded[name] = digest
     if path.name not in recorded:
         raise ModelIntegrityError(f"{path.name} has no checksum in {sums}; reinstall smpvision")
-    actual = hashlib.sha256(path.read_bytes()).hexdigest()
+    actual = actual or hashlib.sha256(path.read_bytes()).hexdigest()
     if actual != recorded[path.name]:
         raise ModelIntegrityError(
             f"bundled model {path} is damaged (sha256 {actual[:12]}…, expected {recorded[path.name][:12]}…); "
@@ -102,7 +102,13 @@ def verify_bundled(path: Path) -> None:
 
 
 class Segmenter:
-    def __init__(self, session: Any, options: SegmenterOptions) -> None:
+    def __init__(
+        self,
+        session: Any,
+        options: SegmenterOptions,
+        model_file: Path | None = None,
+        model_sha256: str | None = None,
+    ) -> None:
         self.session = session
         self.options = options
         meta = session.get_modelmeta().custom_metadata_map
@@ -115,8 +121,15 @@ class Segmenter:
         self.closeup_scale: dict[str, float] = json.loads(meta["smpvision.closeup_mm_per_px"])
         self.train_side = int(meta["smpvision.overview_side_px"])  # the training crop size
         self.overview_side = options.overview_side or self.train_side
-        self.model_file: Path | None = None  # set by from_path
-        self._identity: dict[str, str | None] | None = None
+        self.model_file = model_file
+        # Which model produced a result: recorded in every assessment, and the batch CLI's resume key (a
+        # result from another model file, e.g. the int8 variant, is not reused).
+        self.identity: dict[str, str | None] = {
+            "name": model_file.name if model_file is not None else None,
+            "sha256": model_sha256,
+            "format_version": self.metadata.get("smpvision.format_version"),
+            "package_version": self.metadata.get("smpvision.package_version"),
+        }
 
     @classmethod
     def from_path(cls, path: str | Path | None = None, options: SegmenterOptions | None = None) -> Segmenter:
@@ -127,30 +140,15 @@ class Segmenter:
         bundled = path.resolve().parent == bundled_model_path().resolve().parent
         if not path.is_file():
             raise FileNotFoundError(f"model file {path} not found; pass the path of an smpvision .onnx file")
+        sha256 = hashlib.sha256(path.read_bytes()).hexdigest()  # read once: checksum check and identity
         if bundled:
-            verify_bundled(path)
+            verify_bundled(path, sha256)
         so = ort.SessionOptions()
         if options.threads > 0:
             so.intra_op_num_threads = options.threads
             so.inter_op_num_threads = 1
         session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-        seg = cls(session, options)
-        seg.model_file = path
-        return seg
-
-    @property
-    def identity(self) -> dict[str, str | None]:
-        """Which model produced a result: recorded in every assessment, and the batch CLI's resume key
-        (a result from another model file, e.g. the int8 variant, is not reused)."""
-        path = getattr(self, "model_file", None)
-        if self._identity is None:
-            self._identity = {
-                "name": path.name if path is not None else None,
-                "sha256": hashlib.sha256(path.read_bytes()).hexdigest() if path is not None else None,
-                "format_version": self.metadata.get("smpvision.format_version"),
-                "package_version": self.metadata.get("smpvision.package_version"),
-            }
-        return self._identity
+        return cls(session, options, path, sha256)
 
     def __enter__(self) -> Segmenter:
         return self

@@ -24,6 +24,5 @@ def detect_view(image: np.ndarray, overview_pass: SegmentationResult) -> tuple[s
     if background > CLOSEUP_MAX_BACKGROUND:
         return "overview", cues
     mm = estimate_mm_per_px(image)
-    cues["shaft_mm_per_px"] = None if mm is None else round(mm, 5)
-    cues["shaft_mm_per_px_exact"] = mm  # reused as the close-up's scale, so it is not measured twice
+    cues["shaft_mm_per_px"] = mm  # unrounded: assess reuses it as the close-up's scale (not measured twice)
     return ("closeup" if mm is not None and mm <= CLOSEUP_MAX_MM_PER_PX else "overview"), cues

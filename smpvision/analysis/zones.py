@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..contracts import ZONE_IDS
+from ..contracts import SCALP_ZONES, ZONE_IDS
 
-SCALP_ZONES: tuple[str, ...] = ("hair", "thinning", "bald", "scar")
 # Thresholds on density relative to the client's own (renderer labels: smpvision/synth/patterns.py)
 HAIR_MIN_RELATIVE = 0.55
 BALD_MAX_RELATIVE = 0.12
