@@ -20,7 +20,7 @@ from PIL import Image
 
 EXAMPLES_DIR = Path(str(resources.files("smpvision") / "data" / "examples"))
 SIZE = 512
-CLIENT_SEED = (2024, 3)
+CLIENT_SEED = (2024, 37)  # chosen by eye (renderer v3): front recession, crown thinning, dark hair
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,9 @@ class Example:
     region: str | None = None
     marker: bool = False
     # The scale a dermoscope would report for this photo (the renderer's label), put in the app's mm/px box
-    # with the example. Without it the shaft-width estimate reads this close-up 44 % low, the photo is
-    # run at a quarter of its size and the scar vanishes: a real limit (model card), not the demo's point.
+    # with the example. Without it the shaft-width estimate reads this close-up 48 % low (0.0145 against
+    # 0.0278 mm/px), the photo is run at a quarter of its size and the scar may vanish: a real limit (model
+    # card), not the demo's point.
     mm_per_px: float | None = None
 
 
@@ -44,7 +45,7 @@ EXAMPLES: tuple[Example, ...] = (
     Example(
         "top_with_scale_card.jpg", "Top with the scale card", "top", CLIENT_SEED, "overview", "top", True
     ),
-    Example("closeup_scar.jpg", "Scar close-up", "closeup", (2024, 101), "closeup", mm_per_px=0.006881),
+    Example("closeup_scar.jpg", "Scar close-up", "closeup", (2024, 136), "closeup", mm_per_px=0.027761),
 )
 
 

@@ -141,7 +141,7 @@ def assess_photo(
     doc = _base_document(name, loaded)
     doc["model"] = segmenter.identity
     doc["view"] = {"kind": kind, "source": view_source, "tag": tag}
-    quality = check_quality(image, zones, seg.confidence)
+    quality = check_quality(image, zones, seg.confidence, hairs=seg.hair_count)
     doc["quality"] = {"ok": quality.ok, "warnings": quality.warnings, "metrics": quality.metrics}
     doc["calibration"] = {"mm_per_px": _round(mm, 6), "source": mm_source}
     if quality.refusal:

@@ -106,11 +106,11 @@ def photos(tmp_path_factory) -> dict[str, Path]:
     exif = Image.Exif()
     exif[0x010F] = CAMERA
     exif.get_ifd(0x8825).update({1: "N", 2: (52.0, 22.0, 7.0)})
-    Image.fromarray(render_sample((2024, 3), 512, "overview", region="crown").image).save(crown, exif=exif)
+    Image.fromarray(render_sample((2024, 37), 512, "overview", region="crown").image).save(crown, exif=exif)
     top = folder / "top.png"
     Image.fromarray(render_sample((7, 2), 384, "overview", region="top").image).save(top)
     close = folder / "close.png"
-    Image.fromarray(render_sample((2024, 101), 384, "closeup").image).save(close)
+    Image.fromarray(render_sample((2024, 136), 384, "closeup").image).save(close)
     bad = folder / "scan.jpg"
     bad.write_text("this is a text file, not a photo")
     return {"crown": crown, "top": top, "closeup": close, "bad": bad}

@@ -108,17 +108,18 @@ def test_grey_patch_removes_a_colour_cast():
 
 def test_rendered_photos_with_the_card():
     """Not the issue's target (benchmarks/skin_tone.py measures that): a guard against regressions.
-    Measured on these 30 photos: 17 estimates, median |ITA error| 16°, Fitzpatrick ±1 for 82 %."""
+    Measured on these 40 photos (renderer v3): 11 estimates (overviews need bald scalp on ≥ 2 % of the
+    frame), median |ITA error| 12°, Fitzpatrick ±1 for 91 %."""
     errors, within = [], []
-    for i in range(30):
+    for i in range(40):
         s = render_sample((32, i), 192, marker=True)
         st = skin_tone(s.image, s.zones, find_marker(s.image), view="overview")
         if st is None:
             continue
         errors.append(abs((st.ita_deg - s.meta["skin"]["ita_deg"] + 180) % 360 - 180))
         within.append(abs(st.fitzpatrick - s.meta["skin"]["fitzpatrick"]) <= 1)
-    assert len(errors) >= 12
-    assert np.median(errors) < 22
+    assert len(errors) >= 8
+    assert np.median(errors) < 20
     assert np.mean(within) >= 0.7
 
 

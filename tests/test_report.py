@@ -45,10 +45,10 @@ def consultation(tmp_path_factory, segmenter):
     """A crown photo with GPS in its EXIF, a close-up, and a file that is not a photo."""
     folder = tmp_path_factory.mktemp("photos")
     crown = jpeg_with_gps(
-        folder / "crown.jpg", render_sample((2024, 3), 384, "overview", region="crown").image
+        folder / "crown.jpg", render_sample((2024, 37), 384, "overview", region="crown").image
     )
     close = folder / "close.png"
-    Image.fromarray(render_sample((2024, 101), 384, "closeup").image).save(close)
+    Image.fromarray(render_sample((2024, 136), 384, "closeup").image).save(close)
     bad = folder / "notes.jpg"
     bad.write_text("not a photo")
     options = AssessOptions(tags=["crown", "closeup", None])

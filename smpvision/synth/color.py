@@ -21,8 +21,13 @@ ITA_BANDS: tuple[tuple[float, float, int], ...] = (
     (-30.0, 10.0, 5),
     (-90.0, -30.0, 6),
 )
-# L* ranges that realistic skin of each type takes; b* follows from ITA and must stay plausible (5–26).
-_L_RANGE = {1: (66, 80), 2: (60, 74), 3: (55, 68), 4: (51, 63), 5: (36, 55), 6: (20, 40)}
+# Skin is sampled as (type, ITA°, b*) and L* follows: L* = 50 + b*·tan(ITA°). b* (yellowness) of real skin
+# stays within about 10–24 for every type (colorimeter surveys, e.g. Del Bino et al. 2006: group means
+# 13–19, spread ±3–4); an earlier sampler drew L* and ITA° independently, which gave greyish skin with
+# b* 5–8 that no population shows (and on which ITA° swings ~6° per unit of L*). _L_RANGE keeps L* where
+# each type's skin is found.
+_L_RANGE = {1: (66, 82), 2: (59, 74), 3: (54, 68), 4: (51, 63), 5: (36, 55), 6: (20, 42)}
+_B_RANGE = {1: (9, 18), 2: (11, 21), 3: (12, 23), 4: (13, 24), 5: (12, 24), 6: (8, 22)}
 _ITA_SAMPLE = {1: (56, 72), 2: (42, 54), 3: (29, 40), 4: (11, 27), 5: (-29, 9), 6: (-60, -31)}
 
 
@@ -97,10 +102,9 @@ def sample_skin(rng: np.random.Generator) -> SkinTone:
     skin_type = int(rng.integers(1, 7))
     while True:
         ita = rng.uniform(*_ITA_SAMPLE[skin_type])
-        L = rng.uniform(*_L_RANGE[skin_type])
-        t = math.tan(math.radians(ita))
-        b = (L - 50.0) / t if abs(t) > 1e-3 else rng.uniform(10, 20)
-        if 5.0 <= b <= 26.0:
+        b = rng.uniform(*_B_RANGE[skin_type])
+        L = 50.0 + b * math.tan(math.radians(ita))
+        if _L_RANGE[skin_type][0] <= L <= _L_RANGE[skin_type][1]:
             break
     a = rng.uniform(5.0, 15.0)
     lab = (float(L), float(a), float(b))
