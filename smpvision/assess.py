@@ -168,7 +168,7 @@ def _measure(
     hair = hair_colour(image, zones, marker, view=kind)
     doc["skin"] = _skin_dict(skin)
     doc["hair"] = _hair_dict(hair)
-    scars = find_scars(image, zones, mm)
+    scars = find_scars(image, zones, mm, closeup=kind == "closeup")
     scar_findings = [_scar_finding(s) for s in scars]
     flags = scalp_flags(zones, skin, kind)
     metrics = doc["quality"]["metrics"]
