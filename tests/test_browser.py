@@ -52,6 +52,9 @@ def test_upload_assess_and_screenshot(page) -> None:
     """Two photos in two view slots, Assess, and every result panel filled in; the screenshot is for a
     person to look at (outputs/app_screenshot.png)."""
     page.locator("#photos-crown input[type=file]").set_input_files(str(EXAMPLES / "crown.jpg"))
+    # one upload at a time: a second one started while the first is still being processed was once
+    # never shown (CI, 60 s timeout)
+    page.wait_for_selector("#photos-crown :text('crown.jpg')")
     page.locator("#photos-closeup input[type=file]").set_input_files(str(EXAMPLES / "closeup_scar.jpg"))
     page.wait_for_selector("#photos-closeup :text('closeup_scar.jpg')")
     page.click("#assess-button")
