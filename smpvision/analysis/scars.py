@@ -2,7 +2,8 @@
 
 The model marks scar pixels without a type, so the type comes from cues a technician also uses:
 - colour against the skin around it: healed flat scars are hypopigmented (lighter, less red than the
-  skin); hypertrophic/keloid (`raised`) scars are redder, or darker on dark skin, and show relief;
+  skin); hypertrophic/keloid (`raised`) scars are redder, or darker on dark skin, and show relief (their
+  lightness varies inside them; read in whole-head photos only, see find_scars);
 - shape: a field of many small round dots is FUE harvesting; one long narrow band is an FUT strip;
   anything else is `irregular` (trauma, other surgery).
 """
