@@ -1,7 +1,8 @@
 """Skin tone (ITA°, Fitzpatrick) and hair colour on rendered held-out photos, against the issue's targets:
 median |ITA error| ≤ 5° and Fitzpatrick within ±1 for ≥ 90 % of photos.
 
-    python benchmarks/skin_tone.py [--n 150] [--size 384] [--no-model] [--json outputs/skin_tone.json]
+    python benchmarks/skin_tone.py [--n 150] [--size 384] [--no-model] [--camera-split]
+                                   [--json outputs/skin_tone.json]
 
 Conditions (same held-out seeds in each; a photo with the card is the same photo plus the card):
   overview / true zones        no reference: exposure and white balance assumed neutral
@@ -9,6 +10,8 @@ Conditions (same held-out seeds in each; a photo with the card is the same photo
   overview+card / true zones   grey patch of the calibration card (marker=True), found by find_marker
   ... / model zones            the bundled model's predicted zones instead of the true ones
 Coverage is the share of photos that got an estimate at all (None: no bare scalp, or no hair, visible).
+--camera-split adds the card condition (true zones) with camera parts switched off, same photos otherwise:
+what the flash hotspot, the uneven light and the vignetting each cost the skin-tone reading.
 """
 
 from __future__ import annotations
@@ -92,11 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=150, help="photos per condition")
     ap.add_argument("--size", type=int, default=384)
     ap.add_argument("--no-model", action="store_true", help="skip the predicted-zones conditions")
+    ap.add_argument("--camera-split", action="store_true",
+                    help="also score the card photos with camera parts switched off")  # fmt: skip
     ap.add_argument("--json", type=Path, default=Path("outputs/skin_tone.json"))
     args = ap.parse_args(argv)
 
     from smpvision.analysis.calibration import find_marker
     from smpvision.synth import render_sample
+    from smpvision.synth.camera import CAMERA_PARTS
     from training.seeds import heldout_seed
 
     t0 = time.perf_counter()
@@ -120,6 +126,11 @@ def main(argv: list[str] | None = None) -> int:
         "  trichoscope": _evaluate(tricho, [s.zones for s in tricho], [None] * len(tricho), kind),
         "overview+card / true zones": _evaluate(card, [s.zones for s in card], found, kind),
     }
+    if args.camera_split:
+        for off in (("flash",), ("uneven_light",), ("flash", "uneven_light"), CAMERA_PARTS):
+            split = [render_sample(s, args.size, marker=True, camera_off=off) for s in seeds]
+            marks = [find_marker(s.image) for s in split]
+            rows["  card, no " + "/".join(off)] = _evaluate(split, [s.zones for s in split], marks, kind)
     model_note = None
     if not args.no_model:
         try:
@@ -157,9 +168,9 @@ def main(argv: list[str] | None = None) -> int:
         ("hair%", "hair_coverage", "{:6.2f}"), ("name", "hair_name_accuracy", "{:5.2f}"),
         ("±1shade", "hair_name_within_one_shade", "{:7.2f}"),
     )  # fmt: skip
-    print(f"{'condition':30s} " + " ".join(f"{h:>{len(f.format(0))}s}" for h, _, f in cols))
+    print(f"{'condition':40s} " + " ".join(f"{h:>{len(f.format(0))}s}" for h, _, f in cols))
     for name, r in rows.items():
-        print(f"{name:30s} " + " ".join(f.format(r[k] if r[k] is not None else 0) for _, k, f in cols))
+        print(f"{name:40s} " + " ".join(f.format(r[k] if r[k] is not None else 0) for _, k, f in cols))
     card_info = result["card"]
     print(
         f"card detected {card_info['detected']:.2f}, mm/px error median",

@@ -140,3 +140,24 @@ def test_issue_acceptance_mix(render_sample: Callable[..., Any]) -> None:
     assert classes == set(range(len(ZONE_CLASSES)))
     assert len(scar_types) >= 3, scar_types
     assert len(skin_types) >= 5, skin_types
+
+
+def test_camera_parts_switch_off_alone() -> None:
+    """Switching a camera part off changes the light and nothing else: labels, geometry and the other
+    random draws stay those of the full-camera photo; an unknown part name is refused."""
+    from smpvision.synth import render_sample as render
+    from smpvision.synth.camera import CAMERA_PARTS, apply_photometric
+
+    full = render(seed=11, size=128, marker=True)
+    plain = render(seed=11, size=128, marker=True, camera_off=CAMERA_PARTS)
+    np.testing.assert_array_equal(full.zones, plain.zones)
+    np.testing.assert_array_equal(full.hairs, plain.hairs)
+    assert full.meta["marker"] == plain.meta["marker"]
+    # an even grey frame: without vignetting and uneven light only exposure, white balance, blur and
+    # noise act, so the frame stays flat apart from the noise
+    grey = np.full((64, 64, 3), 0.5, np.float32)
+    flat = apply_photometric(np.random.default_rng(3), grey, closeup=False, off=CAMERA_PARTS)
+    lit = apply_photometric(np.random.default_rng(3), grey, closeup=False)
+    assert flat[..., 1].std() < lit[..., 1].std()
+    with pytest.raises(ValueError, match="unknown camera part"):
+        apply_photometric(np.random.default_rng(3), grey, closeup=False, off=("lens_flare",))

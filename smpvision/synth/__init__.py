@@ -44,13 +44,17 @@ def render_sample(
     closeup_fraction: float = 0.3,
     region: str | None = None,
     marker: bool = False,
+    camera_off: tuple[str, ...] = (),
 ) -> Sample:
     """Render one labelled scalp photo. kind: None (mixed by closeup_fraction), "overview" or "closeup".
 
     marker: hold the calibration card (ArUco marker, grey and white patch) in the photo; overviews only
     (kind None then means "overview"; a close-up has no room for it: ValueError). Everything else is the
     photo rendered with kind="overview" and marker=False, plus the card; meta["marker"] gets its corners
-    in final image coordinates, its side in mm and the grey patch's Lab."""
+    in final image coordinates, its side in mm and the grey patch's Lab.
+
+    camera_off: camera parts left out (names in synth.camera.CAMERA_PARTS: vignette, uneven_light,
+    flash), for measuring what each costs; the photo is otherwise the same as with every part on."""
     if size < 32:
         raise ValueError(f"size {size} px is too small to render a scalp; use at least 32")
     if marker:
@@ -78,7 +82,7 @@ def render_sample(
     render = render_closeup if kind == "closeup" else render_overview
     scene = render(rng, size, region, skin, hair, style, length_mm, form, density)
     corners = place_card(marker_rng(seed), scene) if marker else None  # own generator: no draws taken
-    img = apply_photometric(rng, scene.image, closeup=kind == "closeup")
+    img = apply_photometric(rng, scene.image, closeup=kind == "closeup", off=camera_off)
     if kind == "closeup" and region == "trichoscope" and rng.random() < 0.25:
         img, scene.zones, scene.hairs = lens_circle(rng, img, scene.zones, scene.hairs)
     scene.image = quantise(img)  # warping 8-bit pixels is several times cheaper than float

@@ -6,6 +6,8 @@ frame or off hair-bearing scalp after resampling are dropped so labels stay exac
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import cv2
 import numpy as np
 
@@ -51,8 +53,19 @@ def apply_geometry(rng: np.random.Generator, scene: RenderedScene, perspective: 
         scene.hairs = scene.hairs[keep]
 
 
-def apply_photometric(rng: np.random.Generator, img: np.ndarray, closeup: bool) -> np.ndarray:
-    """Exposure, white balance, vignetting, optical blur, sensor noise; returns float 0..1."""
+# camera parts `apply_photometric` can switch off, to measure what each one costs an analysis
+CAMERA_PARTS = ("vignette", "uneven_light", "flash")
+
+
+def apply_photometric(
+    rng: np.random.Generator, img: np.ndarray, closeup: bool, off: Collection[str] = ()
+) -> np.ndarray:
+    """Exposure, white balance, vignetting, uneven light, flash hotspot, optical blur, sensor noise; returns
+    float 0..1. `off` names parts of CAMERA_PARTS to leave out; the random draws are taken all the same, so
+    the photo is otherwise identical to the one with every part on."""
+    unknown = set(off) - set(CAMERA_PARTS)
+    if unknown:
+        raise ValueError(f"unknown camera part(s) {sorted(unknown)}; valid: {', '.join(CAMERA_PARTS)}")
     h, w = img.shape[:2]
     gain = rng.uniform(0.7, 1.25) * np.exp(rng.normal(0, 0.06, 3)).astype(np.float32)  # exposure × WB
     if closeup and rng.random() < 0.5:  # polarised dermoscope LEDs look cold and blue-white
@@ -61,12 +74,15 @@ def apply_photometric(rng: np.random.Generator, img: np.ndarray, closeup: bool) 
     yy, xx = yy.astype(np.float32), xx.astype(np.float32)
     cx, cy = w * rng.uniform(0.35, 0.65), h * rng.uniform(0.35, 0.65)
     r2 = ((xx - cx) ** 2 + (yy - cy) ** 2) / (0.5 * (h * h + w * w))
-    vignette = 1 - rng.uniform(0.0, 0.5 if closeup else 0.35) * r2
-    vignette = vignette * (1.0 + (0.05 if closeup else 0.12) * smooth_noise(rng, h, w, 2, 2))  # uneven light
+    vignette = 1 - rng.uniform(0.0, 0.5 if closeup else 0.35) * r2 * ("vignette" not in off)
+    uneven = (0.05 if closeup else 0.12) * smooth_noise(rng, h, w, 2, 2)
+    if "uneven_light" not in off:
+        vignette = vignette * (1.0 + uneven)
     img = img * (vignette[..., None] * gain.astype(np.float32))  # one pass for all three
     if rng.random() < (0.25 if not closeup else 0.1):  # flash hotspot
         hot = np.exp(-r2 / rng.uniform(0.02, 0.15)) * rng.uniform(0.1, 0.35)
-        img = img + hot[..., None]
+        if "flash" not in off:
+            img = img + hot[..., None]
     blur = rng.random()
     if blur < 0.45:
         img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, 1.6 if closeup else 1.2))
