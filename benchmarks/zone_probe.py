@@ -6,6 +6,9 @@ in minutes instead of an hour-long run.
     python benchmarks/zone_probe.py --steps 800 data.closeup_fraction=0 data.negative_fraction=0
     python benchmarks/zone_probe.py --steps 400 data.closeup_fraction=0 model.name=mobilenet_v3_large_fpn
 
+The learning rate follows the recipe's warm-up and cosine decay (training.train.learning_rate) over
+--steps; a short probe usually wants a shorter warm-up, e.g. optim.warmup_steps=100.
+
 Positional arguments are overrides of configs/train_cpu.yaml (section.key=value). Held-out scenes are 48
 whole-head photos from the held-out seed space at the training size; before each score the batch-norm
 statistics are re-estimated on 8 training batches (a run this short has not settled its running averages,
@@ -16,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import math
 import sys
 import time
 from pathlib import Path
@@ -41,11 +43,14 @@ def main() -> None:
     from training.config import load_config
     from training.data import ScalpStream
     from training.losses import total_loss
-    from training.metrics import ZoneScores
+    from training.metrics import LOSS_CLASSES, ZoneScores
     from training.model import create_model, preprocess
     from training.seeds import heldout_seed
+    from training.train import learning_rate
 
     cfg = load_config(args.config, args.overrides)
+    # the recipe's warm-up and cosine schedule, fitted to this run's steps and never cut short by time
+    cfg.optim.steps, cfg.optim.max_minutes = args.steps, 0
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     size = cfg.data.size
@@ -73,16 +78,14 @@ def main() -> None:
                 logits = probe(preprocess(torch.from_numpy(s.image)[None]))["zones"]
                 scores.add(logits.argmax(1)[0].numpy(), s.zones)
         iou = {name: round(v["iou"] or 0.0, 3) for name, v in scores.per_class().items()}
-        iou["mIoU thinning/bald/scar"] = round((iou["thinning"] + iou["bald"] + iou["scar"]) / 3, 3)
+        mean = sum(iou[c] for c in LOSS_CLASSES) / len(LOSS_CLASSES)
+        iou["mIoU " + "/".join(LOSS_CLASSES)] = round(mean, 3)
         return iou
 
     start, sums = time.time(), {}
-    warmup = min(cfg.optim.warmup_steps, args.steps // 4)
     for step in range(1, args.steps + 1):
-        cosine = 0.5 * (1 + math.cos(math.pi * step / args.steps))
-        lr = cfg.optim.lr * min(1.0, step / max(warmup, 1)) * cosine
         for group in opt.param_groups:
-            group["lr"] = lr
+            group["lr"] = learning_rate(cfg, step - 1, 0.0)
         batch = next(batches)
         losses = total_loss(model(preprocess(batch["image"])), batch, cfg.loss)
         opt.zero_grad()

@@ -153,6 +153,7 @@ def test_camera_parts_switch_off_alone() -> None:
     np.testing.assert_array_equal(full.zones, plain.zones)
     np.testing.assert_array_equal(full.hairs, plain.hairs)
     assert full.meta["marker"] == plain.meta["marker"]
+    assert np.abs(full.image.astype(np.int16) - plain.image).mean() > 1  # the switch reached the camera
     # an even grey frame: without vignetting and uneven light only exposure, white balance, blur and
     # noise act, so the frame stays flat apart from the noise
     grey = np.full((64, 64, 3), 0.5, np.float32)
