@@ -102,14 +102,15 @@ def test_grey_patch_removes_a_colour_cast():
     assert ref is not None and corrected is not None and corrected.white_balance == "grey_patch"
     assert corrected.ita_deg == pytest.approx(ref.ita_deg, abs=2.0)
     assert np.abs(np.subtract(corrected.lab, ref.lab)).max() < 2.0
-    assert uncorrected is None or abs(uncorrected.ita_deg - ref.ita_deg) > 10
+    # the cast moves an uncorrected estimate far more than the 2-unit tolerance the correction keeps
+    assert uncorrected is None or np.abs(np.subtract(uncorrected.lab, ref.lab)).max() > 4
     assert corrected.confidence > 0.3
 
 
 def test_rendered_photos_with_the_card():
     """Not the issue's target (benchmarks/skin_tone.py measures that): a guard against regressions.
-    Measured on these 40 photos (renderer v3): 11 estimates (overviews need bald scalp on ≥ 2 % of the
-    frame), median |ITA error| 12°, Fitzpatrick ±1 for 91 %."""
+    Measured on these 40 photos (renderer v4): 11 estimates (overviews need bald scalp on ≥ 2 % of the
+    frame), median |ITA error| 8.9° (12° on renderer v3), Fitzpatrick ±1 for 91 %."""
     errors, within = [], []
     for i in range(40):
         s = render_sample((32, i), 192, marker=True)
@@ -158,7 +159,7 @@ _FAMILY = {
 
 def test_rendered_hair_families():
     """Overviews of unshaved black, blond and grey/white hair: the estimated name is in the right
-    family. Measured on this scan: 20 of 21 (the one miss: grey read as blond)."""
+    family. Measured on this scan (renderer v4): 23 of 24 (the one miss: blond read as brown)."""
     hits, n = 0, 0
     for i in range(80):
         s = render_sample((31, i), 192, kind="overview")

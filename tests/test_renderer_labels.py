@@ -162,3 +162,22 @@ def test_camera_parts_switch_off_alone() -> None:
     assert flat[..., 1].std() < lit[..., 1].std()
     with pytest.raises(ValueError, match="unknown camera part"):
         apply_photometric(np.random.default_rng(3), grey, closeup=False, off=("lens_flare",))
+
+
+def test_follicle_shadow_follows_the_hairs() -> None:
+    """The shadow of hair under the skin (what a shaved hair-bearing scalp shows and bald scalp lacks)
+    is drawn from the hair exits: none where there are none, darker where there are more, never full."""
+    from smpvision.synth.overview import _follicle_shadow
+
+    size = 64
+    rng = np.random.default_rng(0)
+    sparse = rng.uniform(0, 31, (150, 2)).astype(np.float32)  # left half: ~0.15 hairs/px
+    dense = rng.uniform(0, 31, (1500, 2)).astype(np.float32) + np.float32([32, 0])  # right: ~1.5 hairs/px
+    box = (slice(0, 32), slice(0, size))
+    rho = np.zeros((32, size), np.float32)  # facing the camera: no foreshortening
+    shadow = _follicle_shadow(np.random.default_rng(1), np.concatenate([sparse, dense]), box, size, 0.7, rho)
+    assert shadow.shape == (32, size)
+    left, right = shadow[:, 2:28].mean(), shadow[:, 36:60].mean()
+    assert 0 < left < right < 1
+    bare = _follicle_shadow(np.random.default_rng(1), np.zeros((0, 2), np.float32), box, size, 0.7, rho)
+    assert bare.max() == 0

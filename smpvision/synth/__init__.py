@@ -19,7 +19,8 @@ from .marker import geometry_points, marker_label, marker_rng, place_card
 from .overlays import burn_in, lens_circle
 from .overview import render_overview
 
-RENDERER_VERSION = 3  # 2: haired scalp is matte, shaved heads show stubble shadow; 3: skin b* as in real skin
+# 2: matte haired scalp, stubble shadow; 3: skin b* as in real skin; 4: per-follicle shadow under the skin
+RENDERER_VERSION = 4
 __all__ = ["Sample", "render_sample", "RENDERER_VERSION"]
 
 

@@ -189,12 +189,16 @@ def render_overview(
     # a bald scalp shines; stubble and hair scatter the light: shine is the cue that separates bald
     # from shaved-but-haired skin in a whole-head photo, where single stubbles are below a pixel
     spec = spec * (1 - 0.8 * hair_cover)
-    if style == "shaved":  # stubble and hair below the skin darken it towards the hair colour
-        contrast = float(np.clip(skin_rgb.mean() - strand_col.mean(), 0.08, 1.0))
-        depth = rng.uniform(0.35, 0.7) * contrast / max(float(skin_rgb.mean()), 0.2)
-        shade = shade * (1 - hair_cover * min(depth, 0.6))
     red = shade * (1 - fb[..., F_RED])
-    skin_px = np.stack([shade, red, red], -1) * skin_rgb + (spec * (1 - cov))[..., None]
+    skin_px = np.stack([shade, red, red], -1) * skin_rgb
+    # every follicle shows through the skin: the shaft runs 2-4 mm obliquely under the epidermis, so a
+    # shaved or clipped hair-bearing scalp reads as a dotted grey-blue shadow that bald scalp lacks (the
+    # shadow SMP imitates). Drawn per hair from the exits, so it is as dense and as grainy as the hairs.
+    # own generator from a drawn seed: the follicle shadow leaves the camera's random draws where they were
+    under = _follicle_shadow(np.random.default_rng([occ_seed, 1]), exits, b, size, mm_px, rho[b])
+    under_rgb = lab_to_rgb(np.array(hair.mean_lab)) * 0.85 * np.float32([0.96, 0.98, 1.04]) + skin_rgb * 0.15
+    skin_px += under[..., None] * (under_rgb * shade[..., None] - skin_px)
+    skin_px += (spec * (1 - cov) * (1 - under))[..., None]
     if scar_col is not None:  # blended only inside the scar's own box (plus the blur's reach)
         ys, xs = np.nonzero(scar_mask[b])
         sb = (slice(max(ys.min() - 4, 0), ys.max() + 5), slice(max(xs.min() - 4, 0), xs.max() + 5))
@@ -225,6 +229,20 @@ def render_overview(
         pattern=pattern.name,
         scars=[s for s in scars if s["fraction_of_scalp"] > 0],
     )
+
+
+def _follicle_shadow(
+    rng: np.random.Generator, exits: np.ndarray, box: tuple[slice, slice], size: int, mm_px: float,
+    rho: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """Share of each pixel in `box` darkened by hair under the skin: 1 − exp(−hairs × shadow area / pixel
+    area), with 0.15–0.4 mm² of shadow per hair, foreshortened towards the head's rim like the skin."""
+    area_mm2 = rng.uniform(0.15, 0.4)
+    ei = np.clip(np.round(exits).astype(np.int64), 0, size - 1)
+    counts = np.bincount(ei[:, 1] * size + ei[:, 0], minlength=size * size).reshape(size, size)[box]
+    seen = area_mm2 * np.maximum(np.sqrt(np.clip(1 - rho, 0, 1)), 0.2) / (mm_px * mm_px)
+    shadow = 1.0 - np.exp(-counts.astype(np.float32) * seen.astype(np.float32))
+    return cv2.GaussianBlur(shadow, (0, 0), 0.6)  # a shaft is narrower than a pixel: no hard squares
 
 
 def _head_box(proj: _Projector, pad: int) -> tuple[slice, slice]:
