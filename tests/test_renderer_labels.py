@@ -164,20 +164,32 @@ def test_camera_parts_switch_off_alone() -> None:
         apply_photometric(np.random.default_rng(3), grey, closeup=False, off=("lens_flare",))
 
 
-def test_follicle_shadow_follows_the_hairs() -> None:
+def test_follicle_shadow_follows_the_hairs(monkeypatch: pytest.MonkeyPatch) -> None:
     """The shadow of hair under the skin (what a shaved hair-bearing scalp shows and bald scalp lacks)
-    is drawn from the hair exits: none where there are none, darker where there are more, never full."""
-    from smpvision.synth.overview import _follicle_shadow
+    is drawn from the hair exits: none where there are none, darker where there are more, never full;
+    and it reaches the rendered photo without touching the labels."""
+    from smpvision.synth import overview
+    from smpvision.synth import render_sample as render
 
-    size = 64
     rng = np.random.default_rng(0)
-    sparse = rng.uniform(0, 31, (150, 2)).astype(np.float32)  # left half: ~0.15 hairs/px
-    dense = rng.uniform(0, 31, (1500, 2)).astype(np.float32) + np.float32([32, 0])  # right: ~1.5 hairs/px
-    box = (slice(0, 32), slice(0, size))
-    rho = np.zeros((32, size), np.float32)  # facing the camera: no foreshortening
-    shadow = _follicle_shadow(np.random.default_rng(1), np.concatenate([sparse, dense]), box, size, 0.7, rho)
-    assert shadow.shape == (32, size)
+    sparse = rng.integers(0, 32, (150, 2))  # left half of the box: ~0.15 hairs/px
+    dense = rng.integers(0, 32, (1500, 2)) + [32, 0]  # right half: ~1.5 hairs/px
+    outside = np.array([[10, 40], [70, 5]])  # below the box and right of the frame: not counted
+    box = (slice(0, 32), slice(0, 64))
+    facing = np.ones((32, 64), np.float32)  # skin square to the camera: no foreshortening
+    exits = np.concatenate([sparse, dense, outside])
+    shadow = overview._follicle_shadow(np.random.default_rng(1), exits, box, 0.7, facing)
+    assert shadow.shape == (32, 64)
     left, right = shadow[:, 2:28].mean(), shadow[:, 36:60].mean()
     assert 0 < left < right < 1
-    bare = _follicle_shadow(np.random.default_rng(1), np.zeros((0, 2), np.float32), box, size, 0.7, rho)
+    bare = overview._follicle_shadow(np.random.default_rng(1), np.zeros((0, 2), int), box, 0.7, facing)
     assert bare.max() == 0
+
+    shaded = render(seed=(31, 3), size=128, kind="overview")
+    monkeypatch.setattr(overview, "_follicle_shadow", lambda rng, e, box, mm, f: np.zeros_like(f))
+    plain = render(seed=(31, 3), size=128, kind="overview")
+    np.testing.assert_array_equal(shaded.zones, plain.zones)
+    np.testing.assert_array_equal(shaded.hairs, plain.hairs)
+    scalp = (shaded.zones >= 1) & (shaded.zones <= 3)
+    diff = np.abs(shaded.image.astype(np.int16) - plain.image).sum(-1)
+    assert diff[scalp].mean() > 1  # the shadow reached the photo

@@ -125,6 +125,8 @@ def render_overview(
     yy, xx = np.ogrid[0:size, 0:size]
     rho = ((xx.astype(np.float32) - cx) / (r * ax)) ** 2 + ((yy.astype(np.float32) - cy) / (r * ay)) ** 2
     head = rho < 1.0
+    # how squarely the skin faces the camera (floored at the rim): foreshortens hair counts and shadows
+    facing = np.maximum(np.sqrt(np.clip(1 - rho, 0, 1)), 0.2)
     d = fields[..., F_DENSITY]
     scalp = head & (fields[..., F_MARGIN] > 0)
     zones = zones_from_density(d)
@@ -146,7 +148,7 @@ def render_overview(
     # ---- hair exits: Poisson with expected hairs per pixel (foreshortened area), none on scars
     hb = _head_box(proj, 1)
     zb, db = zones[hb], d[hb]
-    area_cm2 = (mm_px / 10.0) ** 2 / np.maximum(np.sqrt(np.clip(1 - rho[hb], 0, 1)), 0.2)
+    area_cm2 = (mm_px / 10.0) ** 2 / facing[hb]
     lam = np.clip(np.where(db < BALD_MAX, db * 0.4, db), 0, 1.3) * (density_cm2 * area_cm2)
     lam[(zb < 1) | (zb > 3)] = 0
     exits = sample_exits(rng, lam.astype(np.float32)) + np.float32([hb[1].start, hb[0].start])
@@ -193,9 +195,9 @@ def render_overview(
     skin_px = np.stack([shade, red, red], -1) * skin_rgb
     # every follicle shows through the skin: the shaft runs 2-4 mm obliquely under the epidermis, so a
     # shaved or clipped hair-bearing scalp reads as a dotted grey-blue shadow that bald scalp lacks (the
-    # shadow SMP imitates). Drawn per hair from the exits, so it is as dense and as grainy as the hairs.
-    # own generator from a drawn seed: the follicle shadow leaves the camera's random draws where they were
-    under = _follicle_shadow(np.random.default_rng([occ_seed, 1]), exits, b, size, mm_px, rho[b])
+    # shadow SMP imitates). Drawn per hair from the exits, so it is as dense and as grainy as the hairs;
+    # its own generator (from a drawn seed) leaves the camera's random draws where they were.
+    under = _follicle_shadow(np.random.default_rng([occ_seed, 1]), ei, b, mm_px, facing[b])
     under_rgb = lab_to_rgb(np.array(hair.mean_lab)) * 0.85 * np.float32([0.96, 0.98, 1.04]) + skin_rgb * 0.15
     skin_px += under[..., None] * (under_rgb * shade[..., None] - skin_px)
     skin_px += (spec * (1 - cov) * (1 - under))[..., None]
@@ -232,15 +234,17 @@ def render_overview(
 
 
 def _follicle_shadow(
-    rng: np.random.Generator, exits: np.ndarray, box: tuple[slice, slice], size: int, mm_px: float,
-    rho: np.ndarray,
-) -> np.ndarray:  # fmt: skip
+    rng: np.random.Generator, exit_px: np.ndarray, box: tuple[slice, slice], mm_px: float, facing: np.ndarray
+) -> np.ndarray:
     """Share of each pixel in `box` darkened by hair under the skin: 1 − exp(−hairs × shadow area / pixel
-    area), with 0.15–0.4 mm² of shadow per hair, foreshortened towards the head's rim like the skin."""
+    area), with 0.15–0.4 mm² of shadow per hair, foreshortened by `facing` (the box's) like the skin.
+    exit_px: (n, 2) integer xy of the hair exits' pixels; those outside the box are ignored."""
     area_mm2 = rng.uniform(0.15, 0.4)
-    ei = np.clip(np.round(exits).astype(np.int64), 0, size - 1)
-    counts = np.bincount(ei[:, 1] * size + ei[:, 0], minlength=size * size).reshape(size, size)[box]
-    seen = area_mm2 * np.maximum(np.sqrt(np.clip(1 - rho, 0, 1)), 0.2) / (mm_px * mm_px)
+    h, w = facing.shape
+    x, y = exit_px[:, 0] - box[1].start, exit_px[:, 1] - box[0].start
+    inside = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    counts = np.bincount(y[inside] * w + x[inside], minlength=h * w).reshape(h, w)
+    seen = area_mm2 * facing / (mm_px * mm_px)
     shadow = 1.0 - np.exp(-counts.astype(np.float32) * seen.astype(np.float32))
     return cv2.GaussianBlur(shadow, (0, 0), 0.6)  # a shaft is narrower than a pixel: no hard squares
 
