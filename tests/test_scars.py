@@ -65,5 +65,27 @@ def test_a_flat_pale_lump_is_not_raised() -> None:
 
 def test_close_ups_type_raised_by_colour_only() -> None:
     """Skin texture and shafts vary a close-up scar's lightness like relief does: the cue is off there."""
-    image, zones = _lump(relief=True)
-    assert find_scars(image, zones, mm_per_px=0.02, closeup=True)[0].type == "irregular"
+    image, zones = _lump(relief=True)  # 4 × 2 mm at 0.1 mm/px: too big for one punch scar
+    assert find_scars(image, zones, mm_per_px=0.1, closeup=True)[0].type == "irregular"
+
+
+def test_a_band_crossing_a_close_up_is_an_fut_strip_and_a_bent_one_is_not() -> None:
+    """A 10 mm field: a 2 mm band leaving the frame at both ends is a strip; the same width bent inside
+    the field is an irregular scar. The whole-head rule (≥ 60 mm long) could never hold here."""
+    image, zones = _scalp()
+    cv2.line(zones, (0, 60), (255, 200), 4, 51)
+    assert find_scars(image, zones, mm_per_px=10 / 256, closeup=True)[0].type == "fut_strip"
+    image, zones = _scalp()
+    cv2.polylines(zones, [np.array([[40, 60], [120, 180], [200, 70]], np.int32)], False, 4, 51)
+    assert find_scars(image, zones, mm_per_px=10 / 256, closeup=True)[0].type == "irregular"
+
+
+def test_one_punch_sized_dot_in_a_close_up_is_an_fue_scar() -> None:
+    """A dermoscope field (2.5 mm) often holds a single FUE punch scar (~1 mm): with the scale known it is
+    typed by its size, not by counting dots; without a scale one dot stays a plain scar."""
+    image, zones = _scalp()
+    cv2.circle(zones, (128, 128), 45, 4, -1)  # 0.9 mm across at 0.01 mm/px
+    cv2.circle(image, (128, 128), 45, PALE, -1)
+    scars = find_scars(image, zones, mm_per_px=0.01, closeup=True)
+    assert [(s.type, s.count) for s in scars] == [("fue_dots", 1)]
+    assert find_scars(image, zones, mm_per_px=None, closeup=True)[0].type == "irregular"

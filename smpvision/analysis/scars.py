@@ -26,6 +26,12 @@ _DOT_MAX_MM = 1.6  # with a scale: an FUE punch scar is 0.8–1.2 mm across, eve
 _STRIP_ELONGATION = 4.0  # length / width of an FUT strip's bounding rectangle
 _STRIP_MIN_MM = 60.0  # an FUT strip runs across the back of the head; shorter bands are other scars
 _STRIP_ELONGATION_NO_SCALE = 6.0  # without a scale, only a very long band is called a strip
+# In a close-up (a 3–25 mm field) an FUT strip is a straight band that runs out of the field at both ends:
+# it touches two sides of the frame and fills most of its rectangle. On the label masks of 120 rendered
+# close-up scars (seeds below 5000, the tuning set) that held for 30 of 31 strips and 5 of 41 irregular
+# scars; the whole-head rule (≥ 60 mm long) can never hold in a close-up, so every strip read irregular.
+_STRIP_CLOSEUP_SIDES = 2
+_STRIP_CLOSEUP_FILL = 0.65
 _RAISED_REDNESS = 2.0  # a* above the surrounding skin's (flat healed scars are paler: a* below it)
 # Relief: a raised scar catches light on one flank and shades the other, so its lightness varies inside
 # it far more than a flat scar's. On label masks of rendered whole-head photos (renderer v3), the std of
@@ -65,25 +71,36 @@ def find_scars(
     scalp_px = max(int((zones != ZONE_IDS["background"]).sum()), 1)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     parts = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= _MIN_SCAR_PX]
-    dots = [
-        i for i in parts if stats[i, cv2.CC_STAT_AREA] <= _DOT_MAX_FRACTION * scalp_px and _roundish(stats[i])
-    ]
+    dots = [i for i in parts if _is_dot(stats[i], scalp_px, mm_per_px if closeup else None)]
     # FUE punch scars (0.8–1 mm) are 2–11 px in a whole-head photo: below the speck limit one by one, so
     # a field of them was lost (21 of 46 rendered FUE fields gave no scar). Many together are a field.
     tiny = [i for i in range(1, n) if _MIN_DOT_PX <= stats[i, cv2.CC_STAT_AREA] < _MIN_SCAR_PX]
     if len(dots) + len(tiny) >= _MIN_TINY_DOTS:
         dots = dots + tiny
     groups = [[i] for i in parts]
-    if len(dots) >= _MIN_DOTS:
+    # in a close-up of known scale a single punch-sized dot is an FUE scar (a dermoscope field often holds
+    # just one); elsewhere only several small round dots together tell a field of them from a speck
+    if len(dots) >= (1 if closeup and mm_per_px else _MIN_DOTS):
         groups = [dots] + [[i] for i in parts if i not in dots]
     if not groups:
         return []  # most photos: skip the whole-image Lab conversion
     lab = rgb_to_lab(image.astype(np.float32) / 255.0)
     scars = [
-        _describe(lab, labels, g, zones, scalp_px, mm_per_px, fue=g is dots, use_relief=not closeup)
+        _describe(lab, labels, g, zones, scalp_px, mm_per_px, fue=g is dots, closeup=closeup)
         for g in groups
     ]
     return sorted(scars, key=lambda s: -s.pixels)
+
+
+def _is_dot(stat: np.ndarray, scalp_px: int, mm_per_px: float | None) -> bool:
+    """A round component the size of one FUE punch scar: by its width in mm when a close-up's scale is
+    given (there one punch scar is a large share of the field), else by its share of the scalp (in a
+    whole-head photo a punch scar is drawn over a few pixels, wider than 1.6 mm at that scale)."""
+    if not _roundish(stat):
+        return False
+    if mm_per_px:
+        return 2 * np.sqrt(stat[cv2.CC_STAT_AREA] / np.pi) * mm_per_px <= _DOT_MAX_MM
+    return stat[cv2.CC_STAT_AREA] <= _DOT_MAX_FRACTION * scalp_px
 
 
 def _roundish(stat: np.ndarray) -> bool:
@@ -93,7 +110,7 @@ def _roundish(stat: np.ndarray) -> bool:
 
 def _describe(
     lab: np.ndarray, labels: np.ndarray, ids: list[int], zones: np.ndarray, scalp_px: int,
-    mm_per_px: float | None, fue: bool, use_relief: bool,
+    mm_per_px: float | None, fue: bool, closeup: bool,
 ) -> Scar:  # fmt: skip
     region = np.isin(labels, ids)
     pixels = int(region.sum())
@@ -106,7 +123,7 @@ def _describe(
     redness = float(np.clip(delta[1] / 15.0, 0.0, 1.0))
     mm = mm_per_px
     lumpy = (
-        use_relief
+        not closeup
         and not fue
         and _relief(lab, region) >= _RAISED_RELIEF
         and _solidity(region) >= _RAISED_SOLIDITY
@@ -115,7 +132,9 @@ def _describe(
         kind = "raised"
     elif fue:
         kind = "fue_dots"
-    elif elongation >= (_STRIP_ELONGATION if mm else _STRIP_ELONGATION_NO_SCALE) and (
+    elif closeup and _crosses_the_field(region, xs, ys) and pixels >= _STRIP_CLOSEUP_FILL * rw * rh:
+        kind = "fut_strip"
+    elif not closeup and elongation >= (_STRIP_ELONGATION if mm else _STRIP_ELONGATION_NO_SCALE) and (
         not mm or length_px * mm >= _STRIP_MIN_MM
     ):
         kind = "fut_strip"
@@ -135,6 +154,13 @@ def _describe(
         bbox=bbox,
         count=len(ids) if fue else 1,
     )
+
+
+def _crosses_the_field(region: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> bool:
+    """The region touches at least two sides of the frame (a band that leaves the field at both ends)."""
+    h, w = region.shape
+    sides = [xs.min() == 0, ys.min() == 0, xs.max() == w - 1, ys.max() == h - 1]
+    return sum(bool(v) for v in sides) >= _STRIP_CLOSEUP_SIDES  # (numpy bools add as "or")
 
 
 def _relief(lab: np.ndarray, region: np.ndarray) -> float:
