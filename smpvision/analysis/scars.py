@@ -86,8 +86,7 @@ def find_scars(
         return []  # most photos: skip the whole-image Lab conversion
     lab = rgb_to_lab(image.astype(np.float32) / 255.0)
     scars = [
-        _describe(lab, labels, g, zones, scalp_px, mm_per_px, fue=g is dots, closeup=closeup)
-        for g in groups
+        _describe(lab, labels, g, zones, scalp_px, mm_per_px, fue=g is dots, closeup=closeup) for g in groups
     ]
     return sorted(scars, key=lambda s: -s.pixels)
 
@@ -134,8 +133,10 @@ def _describe(
         kind = "fue_dots"
     elif closeup and _crosses_the_field(region, xs, ys) and pixels >= _STRIP_CLOSEUP_FILL * rw * rh:
         kind = "fut_strip"
-    elif not closeup and elongation >= (_STRIP_ELONGATION if mm else _STRIP_ELONGATION_NO_SCALE) and (
-        not mm or length_px * mm >= _STRIP_MIN_MM
+    elif (
+        not closeup
+        and elongation >= (_STRIP_ELONGATION if mm else _STRIP_ELONGATION_NO_SCALE)
+        and (not mm or length_px * mm >= _STRIP_MIN_MM)
     ):
         kind = "fut_strip"
     else:
