@@ -54,6 +54,22 @@ def test_onnx_io_contract_and_metadata(exported: Path) -> None:
         assert meta[f"smpvision.{key}"], key
     assert json.loads(meta["smpvision.class_names"]) == ["background", "hair", "thinning", "bald", "scar"]
     assert len(meta["smpvision.weights_sha256"]) == 64
+    assert meta["smpvision.zones_from"] == "classes"
+
+
+def test_relative_density_model_exports_with_its_split_and_says_so(tmp_path: Path) -> None:
+    import onnxruntime as ort
+
+    cfg = load_config(
+        ROOT / "configs/train_cpu.yaml", ["model.width=8", "data.size=64", "model.relative_density=true"]
+    )
+    torch.manual_seed(0)
+    report = export_onnx(build_model(cfg), cfg, tmp_path / "rel.onnx", step=5, trace_size=(64, 64),
+                         check_size=(48, 80))  # fmt: skip
+    assert report.max_abs_diff_zones < 1e-3
+    session = ort.InferenceSession(str(tmp_path / "rel.onnx"), providers=["CPUExecutionProvider"])
+    assert [o.name for o in session.get_outputs()] == ["zones", "density"]  # the contract is unchanged
+    assert session.get_modelmeta().custom_metadata_map["smpvision.zones_from"] == "relative_density"
 
 
 def test_segmenter_keeps_the_hair_count_when_it_resizes(exported: Path) -> None:

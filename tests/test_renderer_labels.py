@@ -61,6 +61,21 @@ def test_arrays_and_view(samples: list[tuple[str, Any]]) -> None:
             assert scar["type"] in SCAR_TYPES
 
 
+def test_relative_density_thresholds_to_the_zones(samples: list[tuple[str, Any]]) -> None:
+    """The training target D must give exactly the labelled hair / thinning / bald after every warp and
+    turn the photo went through (a D map left unwarped would teach the model a shifted border)."""
+    from smpvision.synth.patterns import zones_from_density
+
+    kinds = set()
+    for _, s in samples:
+        d = s.relative_density
+        assert d.shape == s.zones.shape and d.dtype == np.float32 and 0 <= d.min() and d.max() <= 1
+        scalp = (s.zones >= 1) & (s.zones <= 3)
+        np.testing.assert_array_equal(zones_from_density(d)[scalp], s.zones[scalp])
+        kinds.update(np.unique(s.zones[scalp]).tolist())
+    assert kinds == {1, 2, 3}, "the samples should exercise all three thresholds"
+
+
 def test_same_seed_same_sample(render_sample: Callable[..., Any]) -> None:
     a = render_sample(seed=(5, 1), size=128, kind=None, closeup_fraction=0.5)
     b = render_sample(seed=(5, 1), size=128, kind=None, closeup_fraction=0.5)

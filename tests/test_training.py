@@ -153,6 +153,42 @@ def test_any_scalp_target_accepts_any_scalp_class_but_not_scar(tmp_path: Path) -
     assert hair < 0.01 and bald < 0.01 and scar > 5
 
 
+def test_relative_density_head_divides_the_scalp_by_the_thresholds(tmp_path: Path) -> None:
+    from training.model import split_scalp_by_relative
+
+    # classifier: 0.8 scalp (spread evenly), 0.1 background, 0.1 scar; D picks which scalp class wins
+    probs = torch.tensor([0.1, 0.8 / 3, 0.8 / 3, 0.8 / 3, 0.1]).view(1, 5, 1, 1).repeat(1, 1, 1, 3)
+    d = torch.tensor([0.9, 0.3, 0.05]).view(1, 1, 1, 3)
+    out = split_scalp_by_relative(probs, d)
+    assert out.argmax(1).flatten().tolist() == [1, 2, 3]  # hair, thinning, bald
+    torch.testing.assert_close(out.sum(1), torch.ones(1, 1, 3))
+    torch.testing.assert_close(out[:, [0, 4]], probs[:, [0, 4]])  # background and scar untouched
+
+    cfg = tiny_config(tmp_path, extra=("model.relative_density=true",))
+    net = create_model(cfg.model.name, width=8, relative_density=True)
+    x = preprocess(torch.zeros(2, 40, 56, 3, dtype=torch.uint8))
+    train_out = net(x)
+    assert train_out["relative"].shape == (2, 1, 40, 56)
+    rel = train_out["relative"].detach()
+    assert 0 <= float(rel.min()) and float(rel.max()) <= 1
+    net.eval()
+    served = net(x, probabilities=True)
+    assert set(served) == {"zones", "density"}
+    torch.testing.assert_close(served["zones"].sum(1), torch.ones(2, 40, 56))
+
+    item = next(iter(ScalpStream(cfg.data, seed=3)))
+    assert item["relative"].shape == (64, 64) and float(item["has_relative"]) == 1
+    zones = torch.tensor([[[1, 2, 3, 4]]])
+    batch = {"zones": zones, "hairs": torch.zeros(1, 1, 4), "has_hairs": torch.zeros(1),
+             "relative": torch.tensor([[[0.9, 0.3, 0.05, 0.0]]]), "has_relative": torch.ones(1)}  # fmt: skip
+    logits = torch.nn.functional.one_hot(zones, 5).permute(0, 3, 1, 2).float() * 8
+    right = total_loss({"zones": logits, "density": torch.zeros(1, 1, 1, 4),
+                        "relative": batch["relative"][:, None]}, batch, cfg.loss)  # fmt: skip
+    wrong = total_loss({"zones": logits, "density": torch.zeros(1, 1, 1, 4),
+                        "relative": 1 - batch["relative"][:, None]}, batch, cfg.loss)  # fmt: skip
+    assert float(right["relative"]) < 1e-6 < 0.3 < float(wrong["relative"])  # the scar pixel is not scored
+
+
 def test_fit_writes_checkpoint_with_config_and_resumes(tmp_path: Path) -> None:
     from training.train import fit, load_checkpoint
 

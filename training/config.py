@@ -46,6 +46,10 @@ class DataConfig:
 class ModelConfig:
     name: str = "mobilenet_v3_small_fpn"
     width: int = 64  # decoder channels
+    # a head regressing the relative hair density D; served zones then split hair/thinning/bald by D at
+    # the renderer's thresholds (the classifier still decides background, scar and "scalp"). Tried for an
+    # hour: thinning found, bald lost (smpvision/models/MODEL_CARD.md), so off by default
+    relative_density: bool = False
 
 
 @dataclass
@@ -66,6 +70,7 @@ class LossConfig:
     # cross-entropy weight per zone class in id order; [] = all 1. Thinning is a thin band between hair
     # and bald that an unweighted model never predicts (the argmax rounds it to a neighbour).
     class_weights: list[float] = field(default_factory=list)
+    relative_weight: float = 1.0  # L1 on the relative density (models with relative_density only)
 
 
 @dataclass

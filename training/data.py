@@ -2,7 +2,9 @@
 
 Every item is a dict of tensors: `image` uint8 [H, W, 3] (normalised later by `model.preprocess`, the same
 function the ONNX graph uses), `zones` int64 [H, W] (255 = ignore), `hairs` float32 [H, W] hair points
-splatted to pixels, and `has_hairs` (0 when a folder label says the hair count is unknown).
+splatted to pixels, `has_hairs` (0 when a folder label says the hair count is unknown), and `relative`
+float32 [H, W] with `has_relative`: the relative hair density the renderer thresholded hair / thinning /
+bald from (folders and no-scalp scenes have none).
 
 Seeds: see training/seeds.py (training and held-out scenes come from disjoint seed spaces).
 """
@@ -38,14 +40,19 @@ def splat_points(points: np.ndarray, height: int, width: int) -> np.ndarray:
     return out.reshape(height, width)
 
 
-def to_item(image: np.ndarray, zones: np.ndarray, points: np.ndarray | None) -> dict[str, torch.Tensor]:
+def to_item(
+    image: np.ndarray, zones: np.ndarray, points: np.ndarray | None, relative: np.ndarray | None = None
+) -> dict[str, torch.Tensor]:
     h, w = zones.shape
     hairs = splat_points(points, h, w) if points is not None else np.zeros((h, w), np.float32)
+    rel = np.zeros((h, w), np.float32) if relative is None else np.asarray(relative, np.float32)
     return {
         "image": torch.from_numpy(np.ascontiguousarray(image)),
         "zones": torch.from_numpy(zones.astype(np.int64)),
         "hairs": torch.from_numpy(hairs),
         "has_hairs": torch.tensor(float(points is not None)),
+        "relative": torch.from_numpy(np.ascontiguousarray(rel)),
+        "has_relative": torch.tensor(float(relative is not None)),
     }
 
 
@@ -68,7 +75,7 @@ class ScalpStream(IterableDataset):
         rng = random.Random(hash((TRAIN_TAG, self.seed, self.rank, worker)))
         augment = build_augment(self.cfg.augment, self.cfg.size)
         weights = [self.cfg.render_weight] + [f.weight for f in self.cfg.folders]
-        pool: list[list] = []  # [image, zones, points, uses_left]
+        pool: list[list] = []  # [image, zones, points, relative density, uses_left]
         counter = 0
         while True:
             source = rng.choices(range(len(weights)), weights)[0]
@@ -79,7 +86,7 @@ class ScalpStream(IterableDataset):
                             (TRAIN_TAG, self.seed, self.rank, worker, counter), self.cfg.size
                         )
                         counter += 1
-                        pool.append([image, zones, np.zeros((0, 2), np.float32), self.cfg.reuse])
+                        pool.append([image, zones, np.zeros((0, 2), np.float32), None, self.cfg.reuse])
                         continue
                     s = render_sample(
                         (TRAIN_TAG, self.seed, self.rank, worker, counter),
@@ -90,28 +97,42 @@ class ScalpStream(IterableDataset):
                     zones = s.zones
                     if self.cfg.closeup_zones == "ignore" and s.meta["view"]["kind"] == "closeup":
                         zones = closeup_zone_targets(zones)
-                    pool.append([s.image, zones, s.hairs, self.cfg.reuse])
+                    pool.append([s.image, zones, s.hairs, s.relative_density, self.cfg.reuse])
                 slot = rng.randrange(len(pool))
-                image, zones, points, _ = pool[slot]
-                pool[slot][3] -= 1
-                if pool[slot][3] <= 0:
+                image, zones, points, relative, _ = pool[slot]
+                pool[slot][4] -= 1
+                if pool[slot][4] <= 0:
                     pool.pop(slot)
             else:
                 folder = self.folders[source - 1]
                 sample = folder[rng.randrange(len(folder))]
                 hairs = sample.label.get("hairs")
-                image, zones = sample.image, sample.zones
+                image, zones, relative = sample.image, sample.zones, None
                 points = np.asarray(hairs, np.float32).reshape(-1, 2) if hairs is not None else None
-            yield augment_item(augment, image, zones, points)
+            yield augment_item(augment, image, zones, points, relative)
 
 
-def augment_item(augment, image: np.ndarray, zones: np.ndarray, points: np.ndarray | None) -> dict:
+def augment_item(
+    augment,
+    image: np.ndarray,
+    zones: np.ndarray,
+    points: np.ndarray | None,
+    relative: np.ndarray | None = None,
+) -> dict:
     """Run an albumentations preset and convert to tensors. Our points put pixel centres at integers;
-    albumentations puts pixel edges there (range [0, W)), hence the half-pixel shifts."""
+    albumentations puts pixel edges there (range [0, W)), hence the half-pixel shifts. The relative
+    density rides along as a second mask (nearest-neighbour, like the zones it was thresholded into)."""
     pts = np.zeros((0, 2), np.float32) if points is None else np.asarray(points, np.float32)[:, :2] + 0.5
     h, w = zones.shape
     pts = pts[(pts[:, 0] >= 0) & (pts[:, 0] < w) & (pts[:, 1] >= 0) & (pts[:, 1] < h)]
-    out = augment(image=image, mask=zones, keypoints=pts)
+    rel = np.zeros((h, w), np.float32) if relative is None else relative
+    out = augment(image=image, masks=[zones, rel], keypoints=pts)
     kept = np.asarray(out["keypoints"], np.float32)
     kept = (kept[:, :2] if kept.ndim == 2 else np.zeros((0, 2), np.float32)) - 0.5
-    return to_item(out["image"], out["mask"], kept if points is not None else None)
+    zones_out, rel_out = out["masks"]
+    return to_item(
+        out["image"],
+        zones_out,
+        kept if points is not None else None,
+        rel_out if relative is not None else None,
+    )

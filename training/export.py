@@ -77,6 +77,11 @@ def metadata(
         "smpvision.model": cfg.model.name,
         # "ignore": close-up hair/thinning/bald zones were not trained; judge them from the density
         "smpvision.closeup_zones": cfg.data.closeup_zones,
+        # how hair / thinning / bald are divided: the classifier's own, or its scalp share split by the
+        # regressed relative density at the renderer's thresholds
+        "smpvision.zones_from": (
+            "relative_density" if getattr(net, "zones_from_relative", False) else "classes"
+        ),
         "smpvision.training_data": (
             f"procedural scalp renderer (smpvision.synth v{RENDERER_VERSION}), "
             f"{step * cfg.optim.batch_size * world_size} augmented views "

@@ -84,4 +84,17 @@ def total_loss(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], cfg
     dice = dice_loss(out["zones"], exact)
     pixel, count = density_losses(out["density"], batch["hairs"], batch["has_hairs"])
     loss = ce + cfg.dice_weight * dice + cfg.density_weight * pixel + cfg.count_weight * count
-    return {"loss": loss, "ce": ce, "dice": dice, "density": pixel, "count": count}
+    parts = {"ce": ce, "dice": dice, "density": pixel, "count": count}
+    if "relative" in out:
+        parts["relative"] = relative_loss(out["relative"], batch, exact)
+        loss = loss + cfg.relative_weight * parts["relative"]
+    return {"loss": loss, **parts}
+
+
+def relative_loss(pred: torch.Tensor, batch: dict[str, torch.Tensor], exact: torch.Tensor) -> torch.Tensor:
+    """Mean |D̂ − D| over pixels labelled exactly hair, thinning or bald in scenes that carry D (close-ups
+    under the "ignore" policy are ANY_SCALP, hence left out like their zones)."""
+    keep = (exact >= 1) & (exact <= 3) & (batch["has_relative"] > 0).view(-1, 1, 1)
+    if not keep.any():
+        return pred.sum() * 0
+    return (pred[:, 0][keep] - batch["relative"][keep]).abs().mean()

@@ -1,8 +1,9 @@
 """Network factory: a tiny registry of segmentation networks with two heads, `zones` and `density`.
 
 Every network maps a normalised float image [N, 3, H, W] to a dict of named outputs at input size:
-`zones` (class logits, [N, 5, H, W]) and `density` (hairs per pixel, non-negative, [N, 1, H, W]). Backbones
-are torchvision's, always built with `weights=None`: nothing is downloaded.
+`zones` (class logits, [N, 5, H, W]) and `density` (hairs per pixel, non-negative, [N, 1, H, W]); built with
+relative_density=True, also `relative` (the relative hair density D in 0..1, [N, 1, H, W]). Backbones are
+torchvision's, always built with `weights=None`: nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from torch import nn
 from torchvision import models as tvm
 
 from smpvision.contracts import ZONE_CLASSES
+from smpvision.synth.patterns import BALD_MAX, HAIR_MIN
 
 _REGISTRY: dict[str, Callable[..., nn.Module]] = {}
 
@@ -68,7 +70,13 @@ class FPNSegmenter(nn.Module):
     The decoder resamples each level to the size of the next finer tap, so any H and W work without padding.
     """
 
-    def __init__(self, features: nn.Sequential, width: int = 64, num_classes: int = len(ZONE_CLASSES)):
+    def __init__(
+        self,
+        features: nn.Sequential,
+        width: int = 64,
+        num_classes: int = len(ZONE_CLASSES),
+        relative_density: bool = False,
+    ):
         super().__init__()
         self.features = features
         self.taps, channels = _find_taps(features)
@@ -78,6 +86,11 @@ class FPNSegmenter(nn.Module):
         self.density_head = nn.Conv2d(width, 1, 1)
         # start near "almost no hair" so early steps do not predict huge counts on close-ups
         nn.init.constant_(self.density_head.bias, -4.0)
+        # Hair / thinning / bald are thresholds on the relative density D (synth.patterns). Regressing D
+        # and thresholding it gives the thinning band wherever D falls from hair to bald; as a class of
+        # its own, weighted 3×, the band was never the argmax (IoU 0.003).
+        self.relative_head = nn.Conv2d(width, 1, 1) if relative_density else None
+        self.zones_from_relative = relative_density  # serving: split the scalp probability by D
 
     def forward(self, x: torch.Tensor, probabilities: bool = False) -> dict[str, torch.Tensor]:
         """`zones` are logits for training; with probabilities=True (serving) they are class
@@ -94,14 +107,35 @@ class FPNSegmenter(nn.Module):
             y = lateral(skip) + F.interpolate(y, size=skip.shape[-2:], mode="bilinear", align_corners=False)
         y = self.smooth(y)
         zones = self.zones_head(y)
+        relative = self.relative_head(y).sigmoid() if self.relative_head is not None else None
         if probabilities:
             zones = zones.softmax(1)
+            if relative is not None and self.zones_from_relative:
+                zones = split_scalp_by_relative(zones, relative)
         zones = F.interpolate(zones, size=size, mode="bilinear", align_corners=False)
         # density is predicted per stride-4 cell and spread over its pixels, so the map still integrates
         # to the count after upsampling (bilinear upsampling of a per-pixel rate preserves the sum)
         density = F.softplus(self.density_head(y))
         density = F.interpolate(density, size=size, mode="bilinear", align_corners=False)
-        return {"zones": zones, "density": density}
+        out = {"zones": zones, "density": density}
+        if relative is not None and not probabilities:  # a training target; serving folds D into zones
+            out["relative"] = F.interpolate(relative, size=size, mode="bilinear", align_corners=False)
+        return out
+
+
+def split_scalp_by_relative(
+    probs: torch.Tensor, relative: torch.Tensor, softness: float = 0.03
+) -> torch.Tensor:
+    """Zone probabilities [N, 5, h, w] with hair + thinning + bald re-divided by the predicted relative
+    density [N, 1, h, w] at the renderer's thresholds (soft over ±`softness`): background and scar stay
+    the classifier's, the scalp share is split by D. Still a distribution: the three weights sum to 1."""
+    hair = torch.sigmoid((relative - HAIR_MIN) / softness)
+    bald = torch.sigmoid((BALD_MAX - relative) / softness)
+    thinning = (1 - hair - bald).clamp_min(0)
+    weights = torch.cat([hair, thinning, bald], 1)
+    weights = weights / weights.sum(1, keepdim=True)
+    scalp = probs[:, 1:4].sum(1, keepdim=True)
+    return torch.cat([probs[:, :1], scalp * weights, probs[:, 4:]], 1)
 
 
 def _find_taps(features: nn.Sequential) -> tuple[list[int], list[int]]:
@@ -122,13 +156,17 @@ def _find_taps(features: nn.Sequential) -> tuple[list[int], list[int]]:
 
 
 @register_model("mobilenet_v3_small_fpn")
-def mobilenet_v3_small_fpn(width: int = 64) -> nn.Module:
-    return FPNSegmenter(tvm.mobilenet_v3_small(weights=None).features, width=width)
+def mobilenet_v3_small_fpn(width: int = 64, relative_density: bool = False) -> nn.Module:
+    return FPNSegmenter(
+        tvm.mobilenet_v3_small(weights=None).features, width, relative_density=relative_density
+    )
 
 
 @register_model("mobilenet_v3_large_fpn")
-def mobilenet_v3_large_fpn(width: int = 96) -> nn.Module:
-    return FPNSegmenter(tvm.mobilenet_v3_large(weights=None).features, width=width)
+def mobilenet_v3_large_fpn(width: int = 96, relative_density: bool = False) -> nn.Module:
+    return FPNSegmenter(
+        tvm.mobilenet_v3_large(weights=None).features, width, relative_density=relative_density
+    )
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -47,7 +47,7 @@ def init_distributed() -> tuple[int, int, torch.device]:
 
 
 def build_model(cfg: TrainConfig) -> torch.nn.Module:
-    return create_model(cfg.model.name, width=cfg.model.width)
+    return create_model(cfg.model.name, width=cfg.model.width, relative_density=cfg.model.relative_density)
 
 
 def load_checkpoint(path: str | Path, map_location: str = "cpu") -> tuple[torch.nn.Module, TrainConfig, dict]:
@@ -74,7 +74,8 @@ def validate(model: torch.nn.Module, samples: list, device: torch.device, closeu
     """Held-out scores with the same scoring as `smpvision evaluate` (incl. the close-up zone policy)."""
 
     def segment(image: np.ndarray, label: dict) -> SimpleNamespace:
-        out = model(preprocess(torch.from_numpy(image)[None].to(device)))
+        # probabilities=True: served zones (a relative-density model splits hair/thinning/bald by D)
+        out = model(preprocess(torch.from_numpy(image)[None].to(device)), probabilities=True)
         zones = out["zones"][0].argmax(0).to(torch.uint8).cpu().numpy()
         return SimpleNamespace(zones=zones, hair_count=float(out["density"].sum()))
 
@@ -209,6 +210,7 @@ class _CsvLog:
         "count",
         "val_miou",
         "val_count_median",
+        "relative",  # last: a run resumed in an older directory keeps its columns aligned
     ]
 
     def __init__(self, path: Path) -> None:

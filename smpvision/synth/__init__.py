@@ -30,6 +30,9 @@ class Sample:
     zones: np.ndarray  # (size, size) uint8 class ids 0..4
     hairs: np.ndarray  # (n, 2) float32 xy of visible hair exit points; integer coordinates = pixel centres
     meta: dict  # every label field except the hair list
+    # (size, size) float32 relative hair density D (1 = the client's full density) that hair / thinning /
+    # bald were thresholded from: a training target (zones lose it), not written to label files
+    relative_density: np.ndarray | None = None
 
     @property
     def label(self) -> dict:
@@ -120,7 +123,7 @@ def render_sample(
     }
     if corners is not None:
         meta["marker"] = marker_label(corners)
-    return Sample(image=image, zones=zones, hairs=hairs, meta=meta)
+    return Sample(image=image, zones=zones, hairs=hairs, meta=meta, relative_density=scene.relative_density)
 
 
 def _stored_points(hairs: np.ndarray) -> np.ndarray:

@@ -29,6 +29,10 @@ def apply_geometry(rng: np.random.Generator, scene: RenderedScene, perspective: 
                                           borderMode=cv2.BORDER_REFLECT)  # fmt: skip
         scene.zones = cv2.warpPerspective(scene.zones, hmat, (size, size), flags=cv2.INTER_NEAREST,
                                           borderMode=cv2.BORDER_REFLECT)  # fmt: skip
+        if scene.relative_density is not None:
+            scene.relative_density = cv2.warpPerspective(scene.relative_density, hmat, (size, size),
+                                                         flags=cv2.INTER_NEAREST,
+                                                         borderMode=cv2.BORDER_REFLECT)  # fmt: skip
         if len(scene.hairs):
             scene.hairs = cv2.perspectiveTransform(scene.hairs[None].astype(np.float64), hmat)[0].astype(
                 np.float32
@@ -37,6 +41,8 @@ def apply_geometry(rng: np.random.Generator, scene: RenderedScene, perspective: 
         k = int(rng.integers(4))
         scene.image = np.ascontiguousarray(np.rot90(scene.image, k))
         scene.zones = np.ascontiguousarray(np.rot90(scene.zones, k))
+        if scene.relative_density is not None:
+            scene.relative_density = np.ascontiguousarray(np.rot90(scene.relative_density, k))
         for _ in range(k):  # np.rot90 turns counter-clockwise: (x, y) → (y, size − 1 − x)
             scene.hairs = (
                 np.stack([scene.hairs[:, 1], size - 1 - scene.hairs[:, 0]], 1)

@@ -228,7 +228,7 @@ def render_closeup(
     _glints(rng, out, mm_px)
     return RenderedScene(
         image=out, zones=zones, hairs=hairs, mm_per_px=float(mm_px), region=region, pattern=situation,
-        scars=scars, extra={"field_mm": round(float(field), 2)},
+        scars=scars, extra={"field_mm": round(float(field), 2)}, relative_density=np.clip(d, 0, 1),
     )  # fmt: skip
 
 

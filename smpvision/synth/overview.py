@@ -230,6 +230,7 @@ def render_overview(
         region=region,
         pattern=pattern.name,
         scars=[s for s in scars if s["fraction_of_scalp"] > 0],
+        relative_density=np.clip(d, 0, 1).astype(np.float32),
     )
 
 

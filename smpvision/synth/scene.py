@@ -20,6 +20,9 @@ class RenderedScene:
     pattern: str
     scars: list[dict] = field(default_factory=list)
     extra: dict = field(default_factory=dict)  # anything else known (hair length, form, density …)
+    # (H, W) float32 relative hair density D the zones were thresholded from (1 = the client's full
+    # density); a training target, not part of the label files
+    relative_density: np.ndarray | None = None
 
 
 def sample_exits(rng: np.random.Generator, lam: np.ndarray) -> np.ndarray:
