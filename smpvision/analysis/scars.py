@@ -27,9 +27,10 @@ _STRIP_ELONGATION = 4.0  # length / width of an FUT strip's bounding rectangle
 _STRIP_MIN_MM = 60.0  # an FUT strip runs across the back of the head; shorter bands are other scars
 _STRIP_ELONGATION_NO_SCALE = 6.0  # without a scale, only a very long band is called a strip
 # In a close-up (a 3–25 mm field) an FUT strip is a straight band that runs out of the field at both ends:
-# it touches two sides of the frame and fills most of its rectangle. On the label masks of 120 rendered
-# close-up scars (seeds below 5000, the tuning set) that held for 30 of 31 strips and 5 of 41 irregular
-# scars; the whole-head rule (≥ 60 mm long) can never hold in a close-up, so every strip read irregular.
+# it touches two sides of the frame and fills most of its rectangle. On the label masks of 160 rendered
+# close-up scars (seeds below 5000, the tuning set) 30 of 31 strips touched two sides and 5 of 41
+# irregular scars did; the whole-head rule (≥ 60 mm long) can never hold in a close-up, so every strip
+# read irregular.
 _STRIP_CLOSEUP_SIDES = 2
 _STRIP_CLOSEUP_FILL = 0.65
 _RAISED_REDNESS = 2.0  # a* above the surrounding skin's (flat healed scars are paler: a* below it)
