@@ -44,9 +44,9 @@ def main() -> None:
     from training.data import ScalpStream
     from training.losses import total_loss
     from training.metrics import LOSS_CLASSES, ZoneScores
-    from training.model import create_model, preprocess
+    from training.model import preprocess
     from training.seeds import heldout_seed
-    from training.train import learning_rate
+    from training.train import build_model, learning_rate
 
     cfg = load_config(args.config, args.overrides)
     # the recipe's warm-up and cosine schedule, fitted to this run's steps and never cut short by time
@@ -55,7 +55,7 @@ def main() -> None:
     torch.manual_seed(cfg.seed)
     size = cfg.data.size
     held = [render_sample(heldout_seed(i), size=size, kind="overview") for i in range(args.heldout)]
-    model = create_model(cfg.model.name, width=cfg.model.width)
+    model = build_model(cfg)  # the trainer's factory: every model.* key of the recipe applies
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
     stream = torch.utils.data.DataLoader(
         ScalpStream(cfg.data, seed=cfg.seed), batch_size=cfg.optim.batch_size, num_workers=cfg.data.workers
@@ -75,8 +75,9 @@ def main() -> None:
             probe.eval()
             scores = ZoneScores()
             for s in held:
-                logits = probe(preprocess(torch.from_numpy(s.image)[None]))["zones"]
-                scores.add(logits.argmax(1)[0].numpy(), s.zones)
+                # as served (a relative-density model splits hair/thinning/bald by D), like validate()
+                probs = probe(preprocess(torch.from_numpy(s.image)[None]), probabilities=True)["zones"]
+                scores.add(probs.argmax(1)[0].numpy(), s.zones)
         iou = {name: round(v["iou"] or 0.0, 3) for name, v in scores.per_class().items()}
         mean = sum(iou[c] for c in LOSS_CLASSES) / len(LOSS_CLASSES)
         iou["mIoU " + "/".join(LOSS_CLASSES)] = round(mean, 3)

@@ -132,7 +132,7 @@ def _describe(
         kind = "raised"
     elif fue:
         kind = "fue_dots"
-    elif closeup and _crosses_the_field(region, xs, ys) and pixels >= _STRIP_CLOSEUP_FILL * rw * rh:
+    elif closeup and _crosses_the_field(region.shape, xs, ys) and pixels >= _STRIP_CLOSEUP_FILL * rw * rh:
         kind = "fut_strip"
     elif (
         not closeup
@@ -158,9 +158,9 @@ def _describe(
     )
 
 
-def _crosses_the_field(region: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> bool:
-    """The region touches at least two sides of the frame (a band that leaves the field at both ends)."""
-    h, w = region.shape
+def _crosses_the_field(shape: tuple[int, ...], xs: np.ndarray, ys: np.ndarray) -> bool:
+    """Pixels xs, ys touch at least two sides of the frame (a band that leaves the field at both ends)."""
+    h, w = shape[:2]
     sides = [xs.min() == 0, ys.min() == 0, xs.max() == w - 1, ys.max() == h - 1]
     return sum(bool(v) for v in sides) >= _STRIP_CLOSEUP_SIDES  # (numpy bools add as "or")
 
