@@ -90,7 +90,9 @@ class FPNSegmenter(nn.Module):
         # and thresholding it gives the thinning band wherever D falls from hair to bald; as a class of
         # its own, weighted 3×, the band was never the argmax (IoU 0.003).
         self.relative_head = nn.Conv2d(width, 1, 1) if relative_density else None
-        self.zones_from_relative = relative_density  # serving: split the scalp probability by D
+        # serving splits the scalp probability by D; set False before export to serve the same checkpoint's
+        # classifier zones instead (how the model card compared the two)
+        self.zones_from_relative = relative_density
 
     def forward(self, x: torch.Tensor, probabilities: bool = False) -> dict[str, torch.Tensor]:
         """`zones` are logits for training; with probabilities=True (serving) they are class
