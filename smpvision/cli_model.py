@@ -95,13 +95,18 @@ def _run_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     if not _need_training():
         return 2
     from training.export import export_onnx, quantize_int8
-    from training.train import load_checkpoint
+    from training.train import checkpoint_stages, load_checkpoint
 
     from .segmenter import CHECKSUMS, write_checksums
 
     net, cfg, ckpt = load_checkpoint(args.checkpoint)
     report = export_onnx(
-        net, cfg, args.out, step=int(ckpt["step"]), world_size=int(ckpt.get("world_size", 1))
+        net,
+        cfg,
+        args.out,
+        step=int(ckpt["step"]),
+        world_size=int(ckpt.get("world_size", 1)),
+        stages=checkpoint_stages(ckpt),
     )
     print(
         f"wrote {report.path} ({report.size_mb:.1f} MB); onnx checker passed; ORT vs torch at "

@@ -206,6 +206,30 @@ def test_fit_writes_checkpoint_with_config_and_resumes(tmp_path: Path) -> None:
     assert rows[0].startswith("step,") and any(r.startswith("4,") for r in rows)
 
 
+def test_fine_tune_on_other_data_is_a_new_stage_in_checkpoint_and_onnx_summary(tmp_path: Path) -> None:
+    from training.export import metadata
+    from training.train import checkpoint_stages, fit, load_checkpoint
+
+    fit(tiny_config(tmp_path, steps=2))
+    fit(tiny_config(tmp_path, steps=3))  # same data: the same stage goes on
+    path = fit(tiny_config(tmp_path, steps=5, extra=("data.closeup_fraction=0.6",)))  # a fine-tune
+    net, cfg, ckpt = load_checkpoint(path)
+    stages = checkpoint_stages(ckpt)
+    shipped = tiny_config(tmp_path).data.closeup_fraction
+    assert shipped != 0.6
+    assert [(s["from_step"], s["to_step"], s["closeup_fraction"]) for s in stages] == [
+        (0, 3, shipped),
+        (3, 5, 0.6),
+    ]
+    per_step = cfg.optim.batch_size
+    summary = metadata(net, cfg, 5, stages=stages)["smpvision.training_data"]
+    assert f"{3 * per_step} augmented views" in summary and f"then {2 * per_step} augmented views" in summary
+    assert "60% close-ups" in summary and "version not recorded" not in summary
+    # a checkpoint from before stages were recorded: one stage, renderer unknown, said so
+    legacy = checkpoint_stages({k: v for k, v in ckpt.items() if k != "stages"})
+    assert [(s["from_step"], s["to_step"], s["renderer"]) for s in legacy] == [(0, 5, None)]
+
+
 @pytest.mark.slow
 def test_ddp_two_cpu_processes(tmp_path: Path) -> None:
     """The same train command under torchrun with 2 processes (gloo) runs, agrees on the stop step and

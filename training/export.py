@@ -19,12 +19,12 @@ from torch import nn
 
 import smpvision
 from smpvision.contracts import ZONE_CLASSES
-from smpvision.synth import RENDERER_VERSION
 from smpvision.synth.closeup import FIELD_MM
 
 from .config import TrainConfig, to_dict
 from .model import MEAN, STD, preprocess
 from .seeds import CALIBRATION_TAG
+from .train import training_stage
 
 FORMAT_VERSION = "1"  # bump when inputs, outputs or the meaning of a metadata key change
 OPSET = 18
@@ -63,9 +63,30 @@ def weights_sha256(net: nn.Module) -> str:
     return h.hexdigest()
 
 
+def training_summary(stages: list[dict]) -> str:
+    """One line per the metadata contract: renderer, augmented views seen, size, close-up share, folders;
+    stage by stage when the model was fine-tuned on other data."""
+    parts = []
+    for s in stages:
+        renderer = "renderer version not recorded" if s["renderer"] is None else f"renderer v{s['renderer']}"
+        views = (s["to_step"] - s["from_step"]) * s["views_per_step"]
+        parts.append(
+            f"{views} augmented views at {s['size']} px, {s['closeup_fraction']:.0%} close-ups ({renderer})"
+            + "".join(f", folder {f}" for f in s["folders"])
+        )
+    return "procedural scalp renderer (smpvision.synth): " + "; then ".join(parts)
+
+
 def metadata(
-    net: nn.Module, cfg: TrainConfig, step: int, world_size: int = 1, extra: dict | None = None
+    net: nn.Module,
+    cfg: TrainConfig,
+    step: int,
+    world_size: int = 1,
+    extra: dict | None = None,
+    stages: list[dict] | None = None,
 ) -> dict[str, str]:
+    """stages: the checkpoint's training stages (training.train.checkpoint_stages); None = one stage on the
+    current renderer with cfg's data."""
     meta = {
         "smpvision.format_version": FORMAT_VERSION,
         "smpvision.package_version": smpvision.__version__,
@@ -82,11 +103,8 @@ def metadata(
         "smpvision.zones_from": (
             "relative_density" if getattr(net, "zones_from_relative", False) else "classes"
         ),
-        "smpvision.training_data": (
-            f"procedural scalp renderer (smpvision.synth v{RENDERER_VERSION}), "
-            f"{step * cfg.optim.batch_size * world_size} augmented views "
-            f"at {cfg.data.size} px, {cfg.data.closeup_fraction:.0%} close-ups"
-            + "".join(f"; folder {f.path} (weight {f.weight})" for f in cfg.data.folders)
+        "smpvision.training_data": training_summary(
+            stages or [dict(training_stage(cfg, 0, world_size), to_step=step)]
         ),
         "smpvision.training_config": json.dumps(to_dict(cfg)),
         "smpvision.weights_sha256": weights_sha256(net),
@@ -110,6 +128,7 @@ def export_onnx(
     path: str | Path,
     step: int = 0,
     world_size: int = 1,
+    stages: list[dict] | None = None,
     trace_size: tuple[int, int] = (256, 256),
     check_size: tuple[int, int] = (200, 328),
     tolerance: float = 1e-3,
@@ -138,7 +157,7 @@ def export_onnx(
             dynamo=False,
         )
     model = onnx.load(str(path))
-    for key, value in metadata(net, cfg, step, world_size).items():
+    for key, value in metadata(net, cfg, step, world_size, stages=stages).items():
         model.metadata_props.add(key=key, value=value)
     model.doc_string = "smpvision scalp zones + hair density; see metadata_props"
     onnx.checker.check_model(model, full_check=True)

@@ -22,6 +22,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
 from smpvision.cli import Progress
+from smpvision.synth import RENDERER_VERSION
 
 from .config import TrainConfig, dump_yaml, from_dict, to_dict
 from .data import ScalpStream
@@ -57,6 +58,44 @@ def load_checkpoint(path: str | Path, map_location: str = "cpu") -> tuple[torch.
     model = build_model(cfg)
     model.load_state_dict(ckpt["model"])
     return model, cfg, ckpt
+
+
+# What a stage of training saw; a fine-tune on other data (another renderer version, close-up share,
+# size or folders) is a new stage, so the exported model's training summary can say what it learnt from
+_STAGE_DATA = ("renderer", "size", "closeup_fraction", "folders")
+
+
+def training_stage(
+    cfg: TrainConfig, from_step: int, world: int, renderer: int | None = RENDERER_VERSION
+) -> dict:
+    return {
+        "from_step": from_step,
+        "to_step": from_step,
+        "renderer": renderer,
+        "size": cfg.data.size,
+        "closeup_fraction": cfg.data.closeup_fraction,
+        "folders": [f"{f.path} (weight {f.weight})" for f in cfg.data.folders],
+        "views_per_step": cfg.optim.batch_size * world,
+    }
+
+
+def checkpoint_stages(ckpt: dict) -> list[dict]:
+    """The checkpoint's training stages. Checkpoints written before stages were recorded count as one
+    stage from their own config, with the renderer version unknown (None)."""
+    if ckpt.get("stages"):
+        return [dict(s) for s in ckpt["stages"]]
+    cfg = from_dict(TrainConfig, ckpt["config"])
+    stage = training_stage(cfg, 0, int(ckpt.get("world_size", 1)), renderer=None)
+    stage["to_step"] = int(ckpt["step"])
+    return [stage]
+
+
+def continue_stages(stages: list[dict], cfg: TrainConfig, step: int, world: int) -> list[dict]:
+    """Stages with this run appended, or merged into the last one when it trains on the same data."""
+    new = training_stage(cfg, step, world)
+    if stages and all(stages[-1][k] == new[k] for k in _STAGE_DATA + ("views_per_step",)):
+        return stages
+    return [*stages, new]
 
 
 def learning_rate(cfg: TrainConfig, step: int, elapsed_s: float) -> float:
@@ -101,15 +140,17 @@ def fit(cfg: TrainConfig, resume: bool = True) -> Path:
 
     model = build_model(cfg).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
-    step, elapsed = 0, 0.0
+    step, elapsed, stages = 0, 0.0, []
     ckpt_path = out_dir / CHECKPOINT
     if resume and ckpt_path.exists():
         ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
         step, elapsed = int(ckpt["step"]), float(ckpt["elapsed_s"])
+        stages = checkpoint_stages(ckpt)
         if rank == 0:
             print(f"resumed from {ckpt_path} at step {step}", file=sys.stderr)
+    stages = continue_stages(stages, cfg, step, world)
     net = DistributedDataParallel(model) if world > 1 else model
 
     loader = DataLoader(
@@ -157,11 +198,11 @@ def fit(cfg: TrainConfig, resume: bool = True) -> Path:
                         **validate(model, val, device, cfg.data.closeup_zones),
                     }
                 )
-                _save(ckpt_path, model, opt, step, elapsed, cfg)
+                _save(ckpt_path, model, opt, step, elapsed, cfg, stages)
     if rank == 0:
         final = validate(model, val, device, cfg.data.closeup_zones)
         log.write({"step": step, "elapsed_s": round(elapsed, 1), **final})
-        _save(ckpt_path, model, opt, step, elapsed, cfg)
+        _save(ckpt_path, model, opt, step, elapsed, cfg, stages)
         progress.close()
         print(f"finished at step {step} after {elapsed / 60:.1f} min; held-out {final}", file=sys.stderr)
     if dist.is_initialized():
@@ -179,8 +220,9 @@ def _agreed_elapsed(elapsed: float, device: torch.device) -> float:
     return float(t.item())
 
 
-def _save(path: Path, model, opt, step: int, elapsed: float, cfg: TrainConfig) -> None:
+def _save(path: Path, model, opt, step: int, elapsed: float, cfg: TrainConfig, stages: list[dict]) -> None:
     world = dist.get_world_size() if dist.is_initialized() else 1
+    stages[-1]["to_step"] = step
     tmp = path.with_suffix(".tmp")  # write then rename: an interrupted save never corrupts last.pt
     torch.save(
         {
@@ -190,6 +232,7 @@ def _save(path: Path, model, opt, step: int, elapsed: float, cfg: TrainConfig) -
             "elapsed_s": elapsed,
             "world_size": world,
             "config": to_dict(cfg),
+            "stages": stages,
         },
         tmp,
     )
