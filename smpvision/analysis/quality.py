@@ -26,10 +26,10 @@ SCALP_WARN = 0.12
 CONFIDENCE_WARN = 0.6  # mean winning-class probability over the scalp
 # A plain surface (a wall, a sheet) fills the frame and the model, which has no notion of "not a scalp"
 # at this scale, calls it bald scalp. What gives it away: no head outline and (from the density head)
-# almost no hairs. Measured with model v2: none of 1 751 real photos and none of 120 rendered held-out
-# photos is like that; 23 of 30 test walls are (strongly textured walls look like hair to the model and
-# pass). A fully bald close-up is like that too, so the frame must also not be skin-coloured to be
-# refused; a skin-coloured one gets a warning.
+# almost no hairs. Measured with model v2.1 (README): 20 of the 30 walls of benchmarks/walls.py are like
+# that (coarse-relief plaster looks like hair to the model and passes), and 3 of 1 756 real photos, all
+# whole-head photos that view detection took for close-ups. A fully bald close-up is like that too, so the
+# frame must also not be skin-coloured to be refused; a skin-coloured one gets a warning.
 PLAIN_SCALP_SHARE = 0.85  # model's scalp share of the frame above which there is no head outline
 PLAIN_MAX_HAIRS = 2.0  # hairs counted in the whole frame
 NEUTRAL_CHROMA = 6.0  # CIELAB chroma of the frame's median colour: greys and whites; skin is ≥ ~10
