@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from benchmarks.walls import wall_photo  # the wall benchmark's photos: built apart from the renderer
 from smpvision.assess import AssessOptions, assess, load_schema
 from smpvision.recommend import Preferences
 from smpvision.segmenter import Segmenter
@@ -125,30 +126,14 @@ def test_a_rendered_raised_scar_is_flagged_and_not_planned() -> None:
     assert "raised_scar" in rec["flag_codes"] and rec["sessions"] == []
 
 
-def _wall_photo(rgb: tuple[int, int, int], texture: float, seed: int) -> np.ndarray:
-    """A phone photo of a painted wall, built independently of the renderer's negatives: a flat colour,
-    a soft light gradient, fine plaster grain, sensor noise, JPEG."""
-    import cv2
-
-    rng = np.random.default_rng(seed)
-    h, w = 600, 800
-    yy, xx = np.mgrid[0:h, 0:w] / w
-    light = 1 + rng.uniform(-0.2, 0.2) * (xx - 0.5) + rng.uniform(-0.2, 0.2) * (yy - 0.4)
-    grain = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 2.5)
-    img = np.float32(rgb) * light[..., None] + (texture * grain / grain.std())[..., None]
-    img = np.clip(img + rng.normal(0, 2.5, (h, w, 3)), 0, 255).astype(np.uint8)
-    ok, buf = cv2.imencode(".jpg", img[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 88])
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].copy()
-
-
 NON_SKIN_WALLS = {"white": (236, 234, 228), "grey": (150, 150, 148), "blue": (150, 170, 200)}
 SKIN_COLOURED_WALLS = {"beige": (214, 194, 164), "peach": (228, 190, 160)}  # clinic paint
 
 
 @pytest.mark.parametrize("colour", sorted(NON_SKIN_WALLS))
 def test_a_photo_of_a_wall_is_refused(tmp_path: Path, segmenter: Segmenter, colour: str) -> None:
-    for texture in (0.0, 4.0):
-        path = save(tmp_path, f"wall_{colour}.jpg", _wall_photo(NON_SKIN_WALLS[colour], texture, len(colour)))
+    for texture in ("smooth", "grain"):
+        path = save(tmp_path, f"wall_{colour}.jpg", wall_photo(NON_SKIN_WALLS[colour], texture, len(colour)))
         doc = valid(assess(path, segmenter=segmenter).to_dict())
         assert doc["status"] == "error", f"{colour} wall (texture {texture}) was assessed as a scalp"
         assert "no scalp" in doc["error"] and f"wall_{colour}.jpg" in doc["error"]
@@ -160,8 +145,8 @@ def test_a_skin_coloured_wall_is_scored_with_a_warning(
 ) -> None:
     """A beige wall cannot be told from a fully bald close-up by colour, and the model calls both bald
     scalp: it is scored, but the technician is told that no hair and no head outline was found."""
-    for texture in (0.0, 4.0):
-        image = _wall_photo(SKIN_COLOURED_WALLS[colour], texture, len(colour))
+    for texture in ("smooth", "grain"):
+        image = wall_photo(SKIN_COLOURED_WALLS[colour], texture, len(colour))
         doc = valid(assess(save(tmp_path, f"wall_{colour}.jpg", image), segmenter=segmenter).to_dict())
         assert doc["status"] == "ok"
         assert any("no head outline" in w for w in doc["quality"]["warnings"])

@@ -64,8 +64,8 @@ def weights_sha256(net: nn.Module) -> str:
 
 
 def training_summary(stages: list[dict]) -> str:
-    """One line per the metadata contract: renderer, augmented views seen, size, close-up share, folders;
-    stage by stage when the model was fine-tuned on other data."""
+    """The one-line `smpvision.training_data`: renderer, augmented views seen, size, close-up share and
+    folders, stage by stage when the model was fine-tuned on other data."""
     parts = []
     for s in stages:
         renderer = "renderer version not recorded" if s["renderer"] is None else f"renderer v{s['renderer']}"

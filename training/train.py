@@ -60,14 +60,12 @@ def load_checkpoint(path: str | Path, map_location: str = "cpu") -> tuple[torch.
     return model, cfg, ckpt
 
 
-# What a stage of training saw; a fine-tune on other data (another renderer version, close-up share,
-# size or folders) is a new stage, so the exported model's training summary can say what it learnt from
-_STAGE_DATA = ("renderer", "size", "closeup_fraction", "folders")
-
-
 def training_stage(
     cfg: TrainConfig, from_step: int, world: int, renderer: int | None = RENDERER_VERSION
 ) -> dict:
+    """What a stretch of training saw. A fine-tune on other data (another renderer version, size, close-up
+    share or folders; or another batch size or process count, which changes the views per step) is a new
+    stage, so the exported model's training summary can say what it learnt from."""
     return {
         "from_step": from_step,
         "to_step": from_step,
@@ -93,9 +91,13 @@ def checkpoint_stages(ckpt: dict) -> list[dict]:
 def continue_stages(stages: list[dict], cfg: TrainConfig, step: int, world: int) -> list[dict]:
     """Stages with this run appended, or merged into the last one when it trains on the same data."""
     new = training_stage(cfg, step, world)
-    if stages and all(stages[-1][k] == new[k] for k in _STAGE_DATA + ("views_per_step",)):
+    if stages and _data_of(stages[-1]) == _data_of(new):
         return stages
     return [*stages, new]
+
+
+def _data_of(stage: dict) -> dict:
+    return {k: v for k, v in stage.items() if k not in ("from_step", "to_step")}
 
 
 def learning_rate(cfg: TrainConfig, step: int, elapsed_s: float) -> float:
