@@ -9,6 +9,8 @@ Conditions (same held-out seeds in each; a photo with the card is the same photo
   closeup / true zones         the same, split into macro and trichoscope (dermoscope) photos
   overview+card / true zones   grey patch of the calibration card (marker=True), found by find_marker
   ... / model zones            the bundled model's predicted zones instead of the true ones
+exposure floor               the label colour through the camera's exposure and white-balance gain
+                             alone, read perfectly: what a reading that trusts the camera costs
 Coverage is the share of photos that got an estimate at all (None: no bare scalp, or no hair, visible).
 --camera-split adds the card condition (true zones) with camera parts switched off, same photos otherwise:
 what the flash hotspot, the uneven light and the vignetting each cost the skin-tone reading.
@@ -90,6 +92,32 @@ def _evaluate(samples, zone_maps, markers, view_of) -> dict:
     }
 
 
+def _exposure_floor(samples, closeup: bool) -> dict:
+    """What the camera's exposure and white balance alone (synth.camera.exposure_gain, drawn afresh per
+    photo) do to a reading without a reference: the label's own colour through that gain, read perfectly.
+    An estimator that trusts the camera's exposure (no grey patch) cannot do better than this, however
+    well it finds and reads the skin."""
+    from smpvision.synth.camera import exposure_gain
+    from smpvision.synth.color import fitzpatrick_from_ita, ita_deg, lab_to_rgb, rgb_to_lab
+
+    errs, fitz_ok = [], []
+    for i, s in enumerate(samples):
+        gain = exposure_gain(np.random.default_rng((FLOOR_TAG, i)), closeup)
+        seen = rgb_to_lab(np.clip(lab_to_rgb(np.float32(s.meta["skin"]["lab"])) * gain, 0.0, 1.0))
+        ita = ita_deg(seen)
+        errs.append(abs((ita - s.meta["skin"]["ita_deg"] + 180.0) % 360.0 - 180.0))
+        fitz_ok.append(abs(fitzpatrick_from_ita(ita) - s.meta["skin"]["fitzpatrick"]) <= 1)
+    return {
+        "n": len(samples),
+        "ita_abs_err_median": round(float(np.median(errs)), 2),
+        "ita_abs_err_p90": round(float(np.percentile(errs, 90)), 2),
+        "fitzpatrick_within_1": round(float(np.mean(fitz_ok)), 3),
+    }
+
+
+FLOOR_TAG = 4411  # the floor's own gain draws: independent of the photos'
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=150, help="photos per condition")
@@ -148,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
             rows["closeup / model zones"] = _evaluate(close, predict(close), none, kind)
             rows["overview+card / model zones"] = _evaluate(card, predict(card), found, kind)
 
+    floor = {
+        "overview": _exposure_floor(over, closeup=False),
+        "closeup": _exposure_floor(close, closeup=True),
+    }
     result = {
         "targets": {"ita_abs_err_median_max": TARGET_ITA_DEG, "fitzpatrick_within_1_min": TARGET_FITZ_SHARE},
         "size": args.size,
@@ -157,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             "mm_per_px_rel_err_median": round(float(np.median(scale_err)), 4) if scale_err else None,
         },
         "conditions": rows,
+        "exposure_floor_without_reference": floor,
         "note": model_note,
         "seconds": round(time.perf_counter() - t0, 1),
     }
@@ -176,6 +209,12 @@ def main(argv: list[str] | None = None) -> int:
         f"card detected {card_info['detected']:.2f}, mm/px error median",
         card_info["mm_per_px_rel_err_median"],
     )
+    for view, f in floor.items():
+        print(
+            f"exposure/white-balance floor without a reference, {view}: median |dITA| "
+            f"{f['ita_abs_err_median']:.1f}° (p90 {f['ita_abs_err_p90']:.1f}°), Fitzpatrick ±1 "
+            f"{f['fitzpatrick_within_1']:.2f}"
+        )
     print(f"targets: median |ITA error| <= {TARGET_ITA_DEG}°, Fitzpatrick ±1 >= {TARGET_FITZ_SHARE:.0%}")
     if model_note:
         print(model_note)

@@ -63,6 +63,16 @@ def apply_geometry(rng: np.random.Generator, scene: RenderedScene, perspective: 
 CAMERA_PARTS = ("vignette", "uneven_light", "flash")
 
 
+def exposure_gain(rng: np.random.Generator, closeup: bool) -> np.ndarray:
+    """The camera's per-channel gain on linear-ish pixel values: exposure (one factor) × white balance (one
+    per channel), plus the blue-white cast of a polarised dermoscope on half the close-ups. A function of
+    its own so benchmarks can ask what this alone does to a colour reading taken without a reference."""
+    gain = rng.uniform(0.7, 1.25) * np.exp(rng.normal(0, 0.06, 3)).astype(np.float32)
+    if closeup and rng.random() < 0.5:  # polarised dermoscope LEDs look cold and blue-white
+        gain *= np.float32([0.92, 0.98, 1.12])
+    return gain
+
+
 def apply_photometric(
     rng: np.random.Generator, img: np.ndarray, closeup: bool, off: Collection[str] = ()
 ) -> np.ndarray:
@@ -73,9 +83,7 @@ def apply_photometric(
     if unknown:
         raise ValueError(f"unknown camera part(s) {sorted(unknown)}; valid: {', '.join(CAMERA_PARTS)}")
     h, w = img.shape[:2]
-    gain = rng.uniform(0.7, 1.25) * np.exp(rng.normal(0, 0.06, 3)).astype(np.float32)  # exposure × WB
-    if closeup and rng.random() < 0.5:  # polarised dermoscope LEDs look cold and blue-white
-        gain *= np.float32([0.92, 0.98, 1.12])
+    gain = exposure_gain(rng, closeup)
     yy, xx = np.ogrid[0:h, 0:w]
     yy, xx = yy.astype(np.float32), xx.astype(np.float32)
     cx, cy = w * rng.uniform(0.35, 0.65), h * rng.uniform(0.35, 0.65)
