@@ -5,7 +5,8 @@
 Prints median/p90 milliseconds per image at 512×512 and 1024×768, the ratios the model issue targets
 (fp32 ≤ 35 ms and int8 ≤ 20 ms at 512×512; ORT ≥ 3× torch eager), and writes them as JSON. torch is
 optional: without it the eager column is skipped. The torch network is rebuilt from the training config
-stored in the ONNX file, so both run the same architecture.
+stored in the ONNX file, so both run the same architecture. Each runtime is timed in a child process of
+its own (this script with --child).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -27,7 +29,7 @@ SIZES = ((512, 512), (768, 1024))  # (H, W)
 TARGETS_MS = {"fp32": 35.0, "int8": 20.0}
 
 
-def timeit(fn: Callable[[], object], repeats: int, warmup: int = 3) -> dict[str, float]:
+def timeit(fn: Callable[[], object], repeats: int, warmup: int = 5) -> dict[str, float]:
     for _ in range(warmup):
         fn()
     times = []
@@ -71,6 +73,23 @@ def torch_runner(path: Path, threads: int, image: np.ndarray) -> Callable[[], ob
     return run
 
 
+def time_one(kind: str, path: Path, threads: int, h: int, w: int, repeats: int) -> dict[str, float] | None:
+    """One runtime at one size, in this process; None when it cannot run here (no torch)."""
+    image = np.random.default_rng(0).integers(0, 256, (1, h, w, 3), dtype=np.uint8)
+    fn = torch_runner(path, threads, image) if kind == "torch_eager" else ort_runner(path, threads, image)
+    return None if fn is None else timeit(fn, repeats)
+
+
+def time_in_child(kind: str, path: Path, threads: int, h: int, w: int, repeats: int) -> dict | None:
+    """time_one in a fresh process. ONNX Runtime's and torch's thread pools keep spinning for a while
+    after a call; sharing one process (and 2 cores) they slowed each other by up to 2x, which made the
+    ratios depend on the order the runtimes were timed in."""
+    cmd = [sys.executable, __file__, "--child", kind, "--model", str(path), "--threads", str(threads),
+           "--size", f"{h}x{w}", "--repeats", str(repeats)]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", type=Path, default=ROOT / "smpvision/models/smpvision-zones.onnx")
@@ -78,18 +97,24 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--out", type=Path, default=ROOT / "outputs/latency.json")
+    ap.add_argument("--child", choices=("fp32", "int8", "torch_eager"), help=argparse.SUPPRESS)
+    ap.add_argument("--size", default="512x512", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child:  # internal: one runtime, one size, JSON on stdout
+        h, w = (int(v) for v in args.size.split("x"))
+        print(json.dumps(time_one(args.child, args.model, args.threads, h, w, args.repeats)))
+        return 0
     int8 = args.int8 or args.model.with_suffix(".int8.onnx")
-    rng = np.random.default_rng(0)
+    kinds = {"fp32": args.model, "int8": int8, "torch_eager": args.model}
+    if not int8.exists():
+        del kinds["int8"]
     results: dict[str, dict] = {}
     for h, w in SIZES:
-        image = rng.integers(0, 256, (1, h, w, 3), dtype=np.uint8)
-        row: dict[str, dict] = {"fp32": timeit(ort_runner(args.model, args.threads, image), args.repeats)}
-        if int8.exists():
-            row["int8"] = timeit(ort_runner(int8, args.threads, image), args.repeats)
-        eager = torch_runner(args.model, args.threads, image)
-        if eager is not None:
-            row["torch_eager"] = timeit(eager, max(5, args.repeats // 2))
+        row: dict[str, dict] = {}
+        for kind, path in kinds.items():
+            timed = time_in_child(kind, path, args.threads, h, w, args.repeats)
+            if timed is not None:
+                row[kind] = timed
         results[f"{h}x{w}"] = row
         line = "  ".join(f"{k} {v['median_ms']:.1f} ms (p90 {v['p90_ms']:.1f})" for k, v in row.items())
         print(f"{w}x{h} on {args.threads} threads: {line}")

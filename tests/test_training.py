@@ -17,7 +17,7 @@ pytest.importorskip("albumentations")
 from training.config import ConfigError, load_config  # noqa: E402
 from training.data import ScalpStream, augment_item, splat_points  # noqa: E402
 from training.losses import total_loss  # noqa: E402
-from training.model import available_models, create_model, preprocess  # noqa: E402
+from training.model import MEAN, STD, available_models, create_model, preprocess  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = [
@@ -76,6 +76,15 @@ def test_model_outputs_at_input_size_for_odd_sizes(name: str) -> None:
     assert out["zones"].shape == (2, 5, 70, 90) and out["density"].shape == (2, 1, 70, 90)
     assert torch.allclose(out["zones"].sum(1), torch.ones(2, 70, 90), atol=1e-5)
     assert (out["density"] >= 0).all()
+
+
+def test_preprocess_is_the_imagenet_normalisation() -> None:
+    """preprocess runs as a 1×1 convolution (for the exported graph's sake): it must still be exactly
+    (x / 255 − mean) / std per channel, NHWC uint8 in, NCHW float out."""
+    image = torch.randint(0, 256, (2, 5, 7, 3), dtype=torch.uint8)
+    x = image.permute(0, 3, 1, 2).float() / 255.0
+    want = (x - torch.tensor(MEAN).view(1, 3, 1, 1)) / torch.tensor(STD).view(1, 3, 1, 1)
+    torch.testing.assert_close(preprocess(image), want, atol=1e-5, rtol=1e-5)
 
 
 def test_splat_points_counts_every_point_in_its_pixel() -> None:
