@@ -197,6 +197,9 @@ def test_evaluate_counts(counts_root: Path) -> None:
     assert res["mean_rel_error"] == pytest.approx((0 + 0.5 + 1) / 3, rel=1e-5)
     assert res["median_rel_error"] == pytest.approx(0.5, rel=1e-5)
     assert (res["mean_true"], res["mean_pred"]) == (pytest.approx(7 / 3), pytest.approx(2.0, rel=1e-5))
+    # the constant answer 7/3 for counts 2, 4, 1: relative errors 1/6, 5/12, 4/3
+    assert res["constant_mean_rel_error"] == pytest.approx((1 / 6 + 5 / 12 + 4 / 3) / 3)
+    assert math.isnan(res["pearson_r"])  # a constant prediction has no correlation
     assert [r["name"] for r in res["images"]] == ["a.jpg", "b.jpg", "c.jpg"]
     assert res["images"][0]["mm_per_px"] == 0.01
     evaluate_counts(photos[:1], segment, mm_per_px=0.003)
@@ -217,4 +220,5 @@ def test_format_table(tmp_path: Path, counts_root: Path) -> None:
     assert "Right" in text and "all" in text and "1.000" in text
     assert HAIRLOSS_ATTRIBUTION in text
     assert "Hair counts" in text and "2.33" in text  # mean true count
+    assert "yardstick" in text
     assert format_table(sev).startswith("Severity") and format_table(cnt).startswith("Hair counts")
