@@ -25,7 +25,7 @@ def main() -> None:
     ap.add_argument("--model", type=Path, default=None, help="ONNX file (default: the bundled model)")
     args = ap.parse_args()
 
-    from smpvision.analysis.flags import AREATA_MIN_PATCHES, _round_islets_of_loss
+    from smpvision.analysis.flags import scalp_flags
     from smpvision.segmenter import Segmenter
     from smpvision.synth import render_sample
     from training.seeds import heldout_seed
@@ -43,7 +43,7 @@ def main() -> None:
                 continue
             seen[areata] += 1
             for src, zones in (("labels", s.zones), ("model", seg.segment(s.image).zone_ids)):
-                flagged[(areata, src)] += _round_islets_of_loss(zones) >= AREATA_MIN_PATCHES
+                flagged[(areata, src)] += "possible_alopecia_areata" in scalp_flags(zones, None, "overview")
     for src in ("labels", "model"):
         print(
             f"{src:6s} zones: flags {flagged[(True, src)]} of {seen[True]} areata heads, "

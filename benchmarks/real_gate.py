@@ -18,18 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.walls import gate_outcome  # noqa: E402
+
 SETS = {"trichoscopy-counts": ("images/*.jpg", "closeup"), "hairloss-levels": ("*/*.jpg", "overview")}
-
-
-def outcome(doc: dict) -> str:
-    """ok, or why the gate stopped or doubted the photo."""
-    if doc["status"] == "error":
-        if "plain surface" in doc["error"]:
-            return "refused_plain_surface"
-        return "refused_no_scalp" if "no scalp" in doc["error"] else "refused_other"
-    if any("no head outline" in w for w in doc["quality"]["warnings"]):
-        return "warned_plain_surface"
-    return "ok"
 
 
 def main() -> None:
@@ -53,7 +44,7 @@ def main() -> None:
             progress = Progress(len(files), name)
             for i, path in enumerate(files, 1):
                 doc = assess(path, segmenter=seg).to_dict()
-                gate[outcome(doc)] += 1
+                gate[gate_outcome(doc)] += 1
                 if doc["status"] == "ok":
                     scored += 1
                     views[doc["view"]["kind"] == truth] += 1

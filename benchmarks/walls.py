@@ -57,12 +57,16 @@ def wall_photo(rgb: tuple[int, int, int], texture: str, seed: int) -> np.ndarray
     return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].copy()
 
 
-def outcome(doc: dict) -> str:
+def gate_outcome(doc: dict) -> str:
+    """ok, or why the quality gate stopped or doubted the photo (from the assessment's messages, which
+    smpvision.analysis.quality words). Shared with benchmarks/real_gate.py."""
     if doc["status"] == "error":
-        return "refused" if "no scalp" in doc["error"] else "error: " + doc["error"]
+        if "plain surface" in doc["error"]:
+            return "refused_plain_surface"
+        return "refused_no_scalp" if "no scalp" in doc["error"] else "refused_other"
     if any("no head outline" in w for w in doc["quality"]["warnings"]):
-        return "warned"
-    return "passed"
+        return "warned_plain_surface"
+    return "ok"
 
 
 def main() -> None:
@@ -78,7 +82,7 @@ def main() -> None:
     with Segmenter.from_path(args.model) as seg:
         for i, (colour, rgb) in enumerate(COLOURS.items()):
             for j, texture in enumerate(TEXTURES):
-                result = outcome(assess(wall_photo(rgb, texture, 10 * i + j), segmenter=seg).to_dict())
+                result = gate_outcome(assess(wall_photo(rgb, texture, 10 * i + j), segmenter=seg).to_dict())
                 rows.append({"colour": colour, "texture": texture, "outcome": result})
                 tally[result] += 1
                 print(f"{colour:11s} {texture:7s} {result}", flush=True)
