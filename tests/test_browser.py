@@ -31,6 +31,23 @@ CHROMIUM_ARGS = [
 ]
 EXAMPLES = ROOT / "smpvision" / "data" / "examples"
 SCREENSHOT = ROOT / "outputs" / "app_screenshot.png"
+FAILURE_SHOT = ROOT / "outputs" / "app_failure.png"
+SERVER_LOG = ROOT / "outputs" / "app_test_server.log"  # app_server.app_url()'s log
+
+
+def wait_or_explain(page, selector: str) -> object:
+    """wait_for_selector, but a timeout leaves what is needed to tell an app fault from a slow machine: a
+    screenshot of the page (outputs/app_failure.png) and the end of the server's log in the message.
+    An upload that was never shown failed this way once in CI and never again locally."""
+    try:
+        return page.wait_for_selector(selector)
+    except sync_api.TimeoutError as exc:
+        FAILURE_SHOT.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(FAILURE_SHOT), full_page=True)
+        log = SERVER_LOG.read_text(errors="replace")[-3000:] if SERVER_LOG.exists() else "(no server log)"
+        raise AssertionError(
+            f"{selector!r} not shown: {exc}; page screenshot in {FAILURE_SHOT}; server log tail:\n{log}"
+        ) from exc
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +71,11 @@ def test_upload_assess_and_screenshot(page) -> None:
     page.locator("#photos-crown input[type=file]").set_input_files(str(EXAMPLES / "crown.jpg"))
     # one upload at a time: a second one started while the first is still being processed was once
     # never shown (CI, 60 s timeout)
-    page.wait_for_selector("#photos-crown :text('crown.jpg')")
+    wait_or_explain(page, "#photos-crown :text('crown.jpg')")
     page.locator("#photos-closeup input[type=file]").set_input_files(str(EXAMPLES / "closeup_scar.jpg"))
-    page.wait_for_selector("#photos-closeup :text('closeup_scar.jpg')")
+    wait_or_explain(page, "#photos-closeup :text('closeup_scar.jpg')")
     page.click("#assess-button")
-    verdict = page.wait_for_selector("#verdict .verdict")
+    verdict = wait_or_explain(page, "#verdict .verdict")
     page.wait_for_selector("#figures img")
     page.wait_for_selector("#downloads :text('.pdf')")
     page.wait_for_load_state("networkidle")
