@@ -20,7 +20,7 @@ import numpy as np
 from .analysis.calibration import Marker, find_marker
 from .analysis.colour import hair_colour, skin_tone
 from .analysis.flags import scalp_flags
-from .analysis.quality import BLUR_MIN, CLIPPED_MAX, check_quality
+from .analysis.quality import BLUR_MIN, CLIPPED_MAX, check_quality, implausible_density
 from .analysis.scars import find_scars
 from .analysis.view import detect_view
 from .analysis.zones import SCALP_ZONES, judge_closeup, zone_stats
@@ -159,9 +159,15 @@ def _measure(
         z: {"fraction_of_scalp": stats.fraction_of_scalp[z], "area_cm2": stats.area_cm2[z]}
         for z in SCALP_ZONES
     }
+    per_cm2 = stats.hairs_per_cm2
+    broken = implausible_density(per_cm2)
+    if broken:
+        doc["quality"]["warnings"].append(broken)
+        doc["quality"]["ok"] = False
+        per_cm2 = None  # the report, the merge and the plan then use relative density only
     doc["density"] = {
         "hairs_estimated": stats.hairs_estimated,
-        "hairs_per_cm2": stats.hairs_per_cm2,
+        "hairs_per_cm2": per_cm2,
         "relative": stats.relative,
     }
     skin = skin_tone(image, zones, marker, view=kind)
@@ -179,7 +185,7 @@ def _measure(
         hair=doc["hair"],
         zones=doc["zones"],
         density_relative=stats.relative,
-        density_per_cm2=stats.hairs_per_cm2,
+        density_per_cm2=per_cm2,
         scars=scar_findings,
         flags=flags,
         treatment_area_cm2=_treatment_area(doc["zones"]),

@@ -3,6 +3,7 @@ produces validates against the shipped JSON Schema."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import jsonschema
@@ -11,6 +12,7 @@ import pytest
 from PIL import Image
 
 from benchmarks.walls import wall_photo  # the wall benchmark's photos: built apart from the renderer
+from smpvision.analysis.quality import implausible_density
 from smpvision.assess import AssessOptions, assess, load_schema
 from smpvision.recommend import Preferences
 from smpvision.segmenter import Segmenter
@@ -158,3 +160,49 @@ def test_rendered_scalps_are_not_taken_for_a_plain_surface(segmenter: Segmenter)
         doc = assess(render_sample(seed, 256, kind=kind).image, AssessOptions(view=kind), segmenter).to_dict()
         assert not any("no head outline" in w for w in doc["quality"]["warnings"]), (seed, kind)
         assert doc["status"] == "ok" or "plain surface" not in doc["error"]
+
+
+@pytest.mark.parametrize(
+    ("per_cm2", "broken"),
+    [
+        (None, False),  # no scale: nothing to judge
+        ({"hair": None, "thinning": None, "bald": None, "scar": None}, False),
+        ({"hair": 340.0, "thinning": 120.0, "bald": 3.0, "scar": None}, False),  # a dense real scalp
+        ({"hair": 570.0, "thinning": None, "bald": None, "scar": None}, False),  # most seen on real frames
+        ({"hair": 95_000.0, "thinning": None, "bald": None, "scar": None}, True),
+        ({"hair": 200.0, "thinning": None, "bald": 1_500.0, "scar": None}, True),
+    ],
+)
+def test_hair_densities_no_scalp_has_are_called_broken(per_cm2, broken: bool) -> None:
+    note = implausible_density(per_cm2)
+    assert (note is not None) == broken
+    if broken:
+        assert "hairs/cm²" in note and "retake" in note
+
+
+class _BlownUpDensity:
+    """The bundled model with its density head spread over the whole field, as it does on a few rendered
+    close-ups (smpvision/analysis/quality.py, MAX_HAIRS_PER_CM2)."""
+
+    def __init__(self, seg: Segmenter) -> None:
+        self._seg = seg
+
+    def __getattr__(self, name: str):
+        return getattr(self._seg, name)
+
+    def segment(self, image, **kw):
+        result = self._seg.segment(image, **kw)
+        return dataclasses.replace(result, density=np.full_like(result.density, 0.4))
+
+
+def test_a_broken_hair_count_gives_a_warning_not_hairs_per_cm2(tmp_path: Path, segmenter: Segmenter) -> None:
+    sample = render_sample(7, size=256, kind="closeup")
+    path = save(tmp_path, "closeup.png", sample.image)
+    options = AssessOptions(mm_per_px=sample.meta["mm_per_px"], view="closeup")
+    doc = valid(assess(path, options, _BlownUpDensity(segmenter)).to_dict())
+    assert doc["status"] == "ok" and not doc["quality"]["ok"]
+    assert any("cannot be right" in w for w in doc["quality"]["warnings"])
+    assert doc["density"]["hairs_per_cm2"] is None and doc["density"]["relative"]["hair"] is not None
+    assert doc["recommendation"]["dots_per_cm2"]  # the plan still stands, on relative density
+    honest = valid(assess(path, options, segmenter).to_dict())  # the same photo, the model as it is
+    assert honest["density"]["hairs_per_cm2"] is not None

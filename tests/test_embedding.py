@@ -74,7 +74,8 @@ def photos(tmp_path_factory: pytest.TempPathFactory, render_sample) -> dict[str,
         "overview256": render_sample(seed=(3, 1), size=256, kind="overview").image,
         # 384x300: area-averaged down to 256x200 (a non-integer factor)
         "overview384x300": render_sample(seed=(3, 3), size=384, kind="overview").image[:300],
-        # close-up at a given 0.03 mm/px: enlarged (bilinear) to the model's typical close-up scale
+        # close-up, 128 px: enlarged (bilinear) to the overview size without a scale; with 0.03 mm/px
+        # (inside the trained range) run as it is; with 0.005 mm/px shrunk to the typical close-up scale
         "closeup128": render_sample(seed=(3, 4), size=128, kind="closeup").image,
     }
     paths = {}
@@ -132,7 +133,9 @@ def headline(zones: np.ndarray, density: np.ndarray, classes: list[str]) -> tupl
 CASES = [
     ("fp32-overview256", MODEL, "overview256", ()),
     ("int8-overview384x300", MODEL_INT8, "overview384x300", ()),
-    ("fp32-closeup128", MODEL, "closeup128", ("--mm-per-px", "0.03")),
+    ("fp32-closeup128", MODEL, "closeup128", ()),
+    ("fp32-closeup128-in-range", MODEL, "closeup128", ("--mm-per-px", "0.03")),
+    ("fp32-closeup128-fine", MODEL, "closeup128", ("--mm-per-px", "0.005")),
 ]
 
 

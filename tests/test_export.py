@@ -109,3 +109,17 @@ def test_int8_variant_runs_and_keeps_metadata(exported: Path) -> None:
     zones, density = session.run(None, {"image": calibration[0][None]})
     assert zones.shape == (1, 5, 64, 64) and np.isfinite(density).all()
     assert "int8" in session.get_modelmeta().custom_metadata_map["smpvision.model"]
+
+
+def test_closeups_of_known_scale_are_not_enlarged_inside_the_trained_range(exported: Path) -> None:
+    """Enlarging a phone macro to the typical dermoscope scale made the model count blur as hair
+    (Segmenter._closeup_factor); inside the trained range a close-up runs at its own pixel size."""
+    with Segmenter.from_path(exported, SegmenterOptions(threads=1)) as seg:
+        scale = seg.closeup_scale
+        image = np.random.default_rng(1).integers(0, 256, (120, 160, 3), dtype=np.uint8)
+        factor = {mm: seg.segment(image, view_kind="closeup", mm_per_px=mm).model_scale
+                  for mm in (scale["typical"] / 4, scale["typical"], (scale["typical"] + scale["max"]) / 2,
+                             scale["max"] * 2)}  # fmt: skip
+        fine, typical, macro, coarse = factor.values()
+        assert fine == pytest.approx(0.25) and typical == pytest.approx(1.0) and macro == pytest.approx(1.0)
+        assert coarse == pytest.approx(2.0)  # coarser than any close-up it saw: up to the coarsest

@@ -65,10 +65,16 @@ static class Program
         var (rgb, h, w) = LoadRgb(imagePath);
         if (!asIs)
         {
-            double factor = mmPerPx is null
-                ? int.Parse(meta["smpvision.overview_side_px"], CultureInfo.InvariantCulture) / (double)Math.Max(h, w)
-                : Math.Min(mmPerPx.Value / (double)JsonNode.Parse(meta["smpvision.closeup_mm_per_px"])!["typical"]!,
-                           MaxCloseupSide / (double)Math.Max(h, w));
+            double factor;
+            if (mmPerPx is null)
+                factor = int.Parse(meta["smpvision.overview_side_px"], CultureInfo.InvariantCulture) / (double)Math.Max(h, w);
+            else
+            {
+                // finer than typical down to it, up to the coarsest trained scale as is, coarser up to the coarsest
+                var scale = JsonNode.Parse(meta["smpvision.closeup_mm_per_px"])!;
+                double target = Math.Min(Math.Max(mmPerPx.Value, (double)scale["typical"]!), (double)scale["max"]!);
+                factor = Math.Min(mmPerPx.Value / target, MaxCloseupSide / (double)Math.Max(h, w));
+            }
             (rgb, h, w) = Resize(rgb, h, w, factor);
         }
 

@@ -148,11 +148,13 @@ function loadImage(file) {
 }
 
 // Model pixels per photo pixel. Overviews (and close-ups of unknown scale): long side to the training
-// size. Close-ups of known scale: to the typical close-up scale, at most 1024 px.
+// size. Close-ups of known scale: finer than the typical close-up scale down to it, between that and
+// the coarsest trained scale as they are, coarser up to the coarsest; at most 1024 px.
 function scaleFactor(h, w, meta, mmPerPx) {
   if (mmPerPx === null) return Number.parseInt(meta['smpvision.overview_side_px'], 10) / Math.max(h, w);
-  const typical = JSON.parse(meta['smpvision.closeup_mm_per_px']).typical;
-  return Math.min(mmPerPx / typical, MAX_CLOSEUP_SIDE / Math.max(h, w));
+  const scale = JSON.parse(meta['smpvision.closeup_mm_per_px']);
+  const target = Math.min(Math.max(mmPerPx, scale.typical), scale.max);
+  return Math.min(mmPerPx / target, MAX_CLOSEUP_SIDE / Math.max(h, w));
 }
 
 // 1-D resize taps [[index, weight], ...] per output pixel: area average when shrinking, bilinear (pixel

@@ -67,11 +67,13 @@ def load_image(path: Path) -> np.ndarray:
 
 def scale_factor(h: int, w: int, meta: dict, mm_per_px: float | None) -> float:
     """Model pixels per photo pixel. Overviews (and close-ups of unknown scale): long side to the
-    training size. Close-ups of known scale: to the typical close-up scale, at most 1024 px."""
+    training size. Close-ups of known scale: finer than the typical close-up scale down to it, between
+    that and the coarsest trained scale as they are, coarser up to the coarsest; at most 1024 px."""
     if mm_per_px is None:
         return int(meta["smpvision.overview_side_px"]) / max(h, w)
-    typical = json.loads(meta["smpvision.closeup_mm_per_px"])["typical"]
-    return min(mm_per_px / typical, MAX_CLOSEUP_SIDE / max(h, w))
+    scale = json.loads(meta["smpvision.closeup_mm_per_px"])
+    target = min(max(mm_per_px, scale["typical"]), scale["max"])
+    return min(mm_per_px / target, MAX_CLOSEUP_SIDE / max(h, w))
 
 
 def taps(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:

@@ -37,6 +37,12 @@ SKIN_HUE_DEG = (-10.0, 100.0)  # hue angle of skin (reds to yellows); saturated 
 # Painted blues and greens exceed this. Real trichoscopy frames' blue cast reaches chroma ~20 (their median
 # colour); they are safe only because they show hairs, so a hairless blue-cast close-up may be refused.
 SATURATED_CHROMA = 12.0
+# No scalp carries more than about 300–350 hairs/cm² (the rendered clients: 130–240). The density head is
+# unbounded, and on a few rendered close-ups (2 of 106 held-out, model v2.1: dark skin under grey stubble,
+# a mat of long crossing shafts) it spreads density over the whole field: 95 000 and 3 600 hairs/cm². A
+# reading this far above any scalp is not a measurement. The bar is well above what the model reads on the
+# 329 real trichoscopy frames at their estimated scale (at most 570/cm²), so only a broken reading trips it.
+MAX_HAIRS_PER_CM2 = 1000.0
 
 
 @dataclass
@@ -100,6 +106,19 @@ def check_quality(
         q.warnings.append("the model is unsure about the zones in this photo; check the overlay by eye")
     q.ok = q.refusal is None and not q.warnings
     return q
+
+
+def implausible_density(per_cm2: dict[str, float | None] | None) -> str | None:
+    """A warning when some zone reads more hairs/cm² than any scalp has (None: plausible or no scale).
+    The caller then drops the per-cm² figures, so that neither the report nor the plan builds on them."""
+    worst = max(((v, z) for z, v in (per_cm2 or {}).items() if v is not None), default=None)
+    if worst is None or worst[0] <= MAX_HAIRS_PER_CM2:
+        return None
+    return (
+        f"the hair count cannot be right ({worst[0]:,.0f} hairs/cm² in the {worst[1]} zone; no scalp has "
+        f"more than about 350), so hairs/cm² are left out and only density relative to the client's own "
+        f"hair is given; check the scale, or retake the photo"
+    )
 
 
 def _is_plain_surface(scalp_share: float, hairs: float) -> bool:
