@@ -205,7 +205,7 @@ class Segmenter:
         frame) is brought down to it; one between that and the coarsest trained scale (a phone macro of an
         8–25 mm field) runs as it is; a coarser one is enlarged to the coarsest. Enlarging every close-up
         to the typical scale made the model count blur as hairs: rendered macro close-ups at their true
-        scale, median count error 88 % and up to 14 000 hairs/cm², against 57 % run unenlarged
+        scale, median count error 91 % and up to 14 000 hairs/cm², against 63 % run unenlarged
         (MODEL_CARD.md). Capped at max_closeup_side."""
         cap = self.options.max_closeup_side / max(h, w)
         if mm_per_px is None:
