@@ -104,7 +104,7 @@ def metadata(
             "relative_density" if getattr(net, "zones_from_relative", False) else "classes"
         ),
         "smpvision.training_data": training_summary(
-            stages or [dict(training_stage(cfg, 0, world_size), to_step=step)]
+            stages or [training_stage(cfg, 0, world_size, to_step=step)]
         ),
         "smpvision.training_config": json.dumps(to_dict(cfg)),
         "smpvision.weights_sha256": weights_sha256(net),

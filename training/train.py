@@ -61,14 +61,18 @@ def load_checkpoint(path: str | Path, map_location: str = "cpu") -> tuple[torch.
 
 
 def training_stage(
-    cfg: TrainConfig, from_step: int, world: int, renderer: int | None = RENDERER_VERSION
+    cfg: TrainConfig,
+    from_step: int,
+    world: int,
+    renderer: int | None = RENDERER_VERSION,
+    to_step: int | None = None,
 ) -> dict:
     """What a stretch of training saw. A fine-tune on other data (another renderer version, size, close-up
     share or folders; or another batch size or process count, which changes the views per step) is a new
     stage, so the exported model's training summary can say what it learnt from."""
     return {
         "from_step": from_step,
-        "to_step": from_step,
+        "to_step": from_step if to_step is None else to_step,
         "renderer": renderer,
         "size": cfg.data.size,
         "closeup_fraction": cfg.data.closeup_fraction,
@@ -83,9 +87,7 @@ def checkpoint_stages(ckpt: dict) -> list[dict]:
     if ckpt.get("stages"):
         return [dict(s) for s in ckpt["stages"]]
     cfg = from_dict(TrainConfig, ckpt["config"])
-    stage = training_stage(cfg, 0, int(ckpt.get("world_size", 1)), renderer=None)
-    stage["to_step"] = int(ckpt["step"])
-    return [stage]
+    return [training_stage(cfg, 0, int(ckpt.get("world_size", 1)), renderer=None, to_step=int(ckpt["step"]))]
 
 
 def continue_stages(stages: list[dict], cfg: TrainConfig, step: int, world: int) -> list[dict]:
