@@ -7,7 +7,7 @@ Needs no torch: evaluation measures what ships, not the training graph.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ from smpvision.synth import render_sample
 
 from .metrics import LOSS_CLASSES, ZoneScores, closeup_zone_targets, count_error, summarise_counts
 from .seeds import heldout_seed
+
+Sample = tuple[str, np.ndarray, np.ndarray, float | None, dict]  # name, image, zones, hair count, label
 
 
 class _Group:
@@ -43,7 +45,7 @@ class _Group:
 
 
 def score_samples(
-    samples: Iterable[tuple[str, np.ndarray, np.ndarray, float | None, dict]],
+    samples: Iterable[Sample],
     segment: Callable[[np.ndarray, dict], Any],
     progress: Callable[[int], None] | None = None,
     closeup_policy: str = "train",
@@ -75,16 +77,14 @@ def score_samples(
     return out
 
 
-def rendered_heldout(
-    n: int, size: int, closeup_fraction: float = 0.35
-) -> Iterable[tuple[str, np.ndarray, np.ndarray, float, dict]]:
+def rendered_heldout(n: int, size: int, closeup_fraction: float = 0.35) -> Iterable[Sample]:
     """Scenes from the held-out seed space (never rendered for training), mixed views."""
     for i in range(n):
         s = render_sample(heldout_seed(i), size=size, closeup_fraction=closeup_fraction)
         yield f"heldout_{i:05d}", s.image, s.zones, float(len(s.hairs)), s.meta
 
 
-def folder_samples(path: Path) -> Iterable[tuple[str, np.ndarray, np.ndarray, float | None, dict]]:
+def folder_samples(path: Path) -> Iterable[Sample]:
     for sample in AnnotatedFolder(path):
         hairs = sample.label.get("hairs")
         yield (
@@ -96,19 +96,34 @@ def folder_samples(path: Path) -> Iterable[tuple[str, np.ndarray, np.ndarray, fl
         )
 
 
-def segment_with_label(seg: Segmenter, use_scale: bool) -> Callable[[np.ndarray, dict], Any]:
-    """Run each photo as its label's view kind. Rendered scenes are already at the training scale, so
-    `use_scale=False` runs them as they are; with True, a labelled mm/px is passed on to the runtime."""
+SCALE_MODES = ("as_is", "label", "estimated")
+
+
+def segment_with_label(seg: Segmenter, scale: str) -> Callable[[np.ndarray, dict], Any]:
+    """Run each photo as its label's view kind. scale: "as_is" runs rendered scenes as they are (already
+    at the training scale); "label" passes a close-up's labelled mm/px on to the runtime, which brings it
+    to the model's scale as it would a user's; "estimated" gives the runtime no scale, so that close-ups
+    go through the shaft-width estimate as a photo sent without one does."""
+    if scale not in SCALE_MODES:
+        raise ValueError(f"scale must be one of {SCALE_MODES}, not {scale!r}")
 
     def run(image: np.ndarray, label: dict) -> Any:
-        if not use_scale:
+        if scale == "as_is":
             return seg.segment(image, view_kind=None)
         kind = (label.get("view") or {}).get("kind")
-        return seg.segment(
-            image, view_kind=kind, mm_per_px=label.get("mm_per_px") if kind == "closeup" else None
-        )
+        given = label.get("mm_per_px") if kind == "closeup" and scale == "label" else None
+        return seg.segment(image, view_kind=kind, mm_per_px=given)
 
     return run
+
+
+def set_aside_closeups(samples: Iterable[Sample], closeups: list[Sample]) -> Iterator[Sample]:
+    """Pass every sample on and keep the close-ups in `closeups`, for a second pass through the runtime's
+    close-up path without rendering them again."""
+    for sample in samples:
+        if (sample[4].get("view") or {}).get("kind") == "closeup":
+            closeups.append(sample)
+        yield sample
 
 
 def headline(results: dict[str, Any]) -> list[str]:
