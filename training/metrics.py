@@ -24,12 +24,16 @@ def closeup_zone_targets(zones: np.ndarray) -> np.ndarray:
 
 
 def resolve_any_scalp(truth: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    """Truth for scoring: an ANY_SCALP pixel counts as right when any of hair/thinning/bald is predicted
-    there, and as missed hair when scar or background is (so false scars on close-ups cost scar IoU)."""
+    """Truth for scoring: an ANY_SCALP pixel where any of hair/thinning/bald is predicted is right but says
+    nothing about which of the three, so it is left out (ignored); one where scar or background is
+    predicted counts as missed hair (so false scars on close-ups cost scar IoU). Until 2026-11-21 the
+    first kind counted as a hit for whichever class was predicted, which credited close-up fields called
+    bald to the bald IoU: model v2.1's mean IoU over all held-out scenes read 0.255 that way, 0.107
+    without the credit (whole-head photos, which have no ANY_SCALP pixels, 0.080 either way)."""
     any_scalp = truth == ANY_SCALP
     if not any_scalp.any():
         return truth
-    resolved = np.where(np.isin(pred, _SCALP_IDS), pred, 1).astype(truth.dtype)
+    resolved = np.where(np.isin(pred, _SCALP_IDS), IGNORE_INDEX, 1).astype(truth.dtype)
     return np.where(any_scalp, resolved, truth)
 
 
