@@ -48,6 +48,13 @@ def test_shipped_config_loads_and_overrides_apply(tmp_path: Path) -> None:
     assert cfg.data.folders[0].path == "x" and cfg.data.folders[0].weight == 2.0
 
 
+def test_gpu_recipe_loads_names_a_registered_model_and_keeps_the_trained_scale() -> None:
+    cfg = load_config(ROOT / "configs/train_gpu.yaml", [])
+    assert cfg.model.name in available_models()
+    # the runtime's close-up scale follows from the training size: a GPU run must not change it
+    assert cfg.data.size == load_config(ROOT / "configs/train_cpu.yaml", []).data.size
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
