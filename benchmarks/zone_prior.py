@@ -28,16 +28,12 @@ Scene = tuple[np.ndarray, np.ndarray, str]  # log-probabilities (float16), targe
 
 
 def collect(seg, seeds: list[tuple[int, int]], policy: str) -> list[Scene]:
-    from smpvision.synth import render_sample
-    from training.metrics import closeup_zone_targets
+    from training.evaluate import rendered_scenes, scoring_targets
 
     scenes = []
-    for seed in seeds:
-        s = render_sample(seed, size=256, closeup_fraction=0.35)  # as training.evaluate.rendered_heldout
-        kind = s.meta["view"]["kind"]
-        zones = closeup_zone_targets(s.zones) if policy == "ignore" and kind == "closeup" else s.zones
-        logp = np.log(np.clip(seg.segment(s.image, view_kind=None).zones_prob, 1e-6, 1.0))
-        scenes.append((logp.astype(np.float16), zones, kind))
+    for _, image, zones, _, label in rendered_scenes(seeds, size=256):  # as `smpvision evaluate` renders
+        logp = np.log(np.clip(seg.segment(image, view_kind=None).zones_prob, 1e-6, 1.0))
+        scenes.append((logp.astype(np.float16), scoring_targets(zones, label, policy), label["view"]["kind"]))
     return scenes
 
 

@@ -3,11 +3,12 @@ rescaling with the labelled or the estimated scale (the bundled model; no torch 
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from smpvision.segmenter import Segmenter
-from smpvision.synth import render_sample
 from training import evaluate as ev
+from training.metrics import ANY_SCALP
 from training.seeds import heldout_seed
 
 CLOSEUP_SEED, OVERVIEW_SEED = 6, 0  # held-out indices: a trichoscope close-up and a front view
@@ -20,8 +21,7 @@ def seg() -> Segmenter:
 
 
 def _sample(index: int, size: int = 64) -> ev.Sample:
-    s = render_sample(heldout_seed(index), size=size, closeup_fraction=0.35)  # as ev.rendered_heldout
-    return f"heldout_{index:05d}", s.image, s.zones, float(len(s.hairs)), s.meta
+    return next(ev.rendered_scenes([heldout_seed(index)], size))
 
 
 def test_closeups_are_set_aside_and_every_sample_passes_through() -> None:
@@ -47,11 +47,21 @@ def test_scale_modes_reach_the_runtime_as_a_users_photo_would(seg: Segmenter) ->
     assert estimated.zones.shape == given.zones.shape == image.shape[:2]
 
 
-def test_whole_head_photos_get_no_scale_in_any_mode(seg: Segmenter) -> None:
+@pytest.mark.parametrize("scale", ev.SCALE_MODES)
+def test_whole_head_photos_get_no_scale_in_any_mode(seg: Segmenter, scale: str) -> None:
     _, image, _, _, label = _sample(OVERVIEW_SEED)
     assert label["view"]["kind"] == "overview"
-    result = ev.segment_with_label(seg, "label")(image, label)
+    result = ev.segment_with_label(seg, scale)(image, label)
     assert result.scale_source == "none" and result.mm_per_px is None
+
+
+def test_closeups_are_scored_on_what_the_policy_trained() -> None:
+    _, _, zones, _, label = _sample(CLOSEUP_SEED)
+    assert (ev.scoring_targets(zones, label, "train") == zones).all()
+    merged = ev.scoring_targets(zones, label, "ignore")
+    assert set(np.unique(merged)) <= {0, 4, ANY_SCALP} and (merged == ANY_SCALP).any()
+    _, _, head, _, head_label = _sample(OVERVIEW_SEED)
+    assert (ev.scoring_targets(head, head_label, "ignore") == head).all()
 
 
 def test_unknown_scale_mode_is_refused(seg: Segmenter) -> None:

@@ -56,8 +56,7 @@ def score_samples(
     groups: dict[str, _Group] = defaultdict(_Group)
     for i, (_, image, zones, true_count, label) in enumerate(samples):
         result = segment(image, label)
-        if closeup_policy == "ignore" and (label.get("view") or {}).get("kind") == "closeup":
-            zones = closeup_zone_targets(zones)  # scored on what the model was trained to output
+        zones = scoring_targets(zones, label, closeup_policy)
         pred = result.zones
         count = result.hair_count if true_count is not None else None
         fitz = (label.get("skin") or {}).get("fitzpatrick")
@@ -77,11 +76,26 @@ def score_samples(
     return out
 
 
-def rendered_heldout(n: int, size: int, closeup_fraction: float = 0.35) -> Iterable[Sample]:
+def scoring_targets(zones: np.ndarray, label: dict, closeup_policy: str) -> np.ndarray:
+    """The zones a photo is scored against: under the "ignore" policy a close-up is scored on what the
+    model was trained to output there (scalp / scar / background)."""
+    if closeup_policy == "ignore" and (label.get("view") or {}).get("kind") == "closeup":
+        return closeup_zone_targets(zones)
+    return zones
+
+
+def rendered_scenes(
+    seeds: Iterable[tuple[int, int]], size: int, closeup_fraction: float = 0.35, name: str = "heldout"
+) -> Iterator[Sample]:
+    """Rendered scenes as samples, mixed views, named `name` and their seed's index."""
+    for seed in seeds:
+        s = render_sample(seed, size=size, closeup_fraction=closeup_fraction)
+        yield f"{name}_{seed[1]:05d}", s.image, s.zones, float(len(s.hairs)), s.meta
+
+
+def rendered_heldout(n: int, size: int, closeup_fraction: float = 0.35) -> Iterator[Sample]:
     """Scenes from the held-out seed space (never rendered for training), mixed views."""
-    for i in range(n):
-        s = render_sample(heldout_seed(i), size=size, closeup_fraction=closeup_fraction)
-        yield f"heldout_{i:05d}", s.image, s.zones, float(len(s.hairs)), s.meta
+    return rendered_scenes((heldout_seed(i) for i in range(n)), size, closeup_fraction)
 
 
 def folder_samples(path: Path) -> Iterable[Sample]:
