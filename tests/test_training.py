@@ -246,6 +246,56 @@ def test_fine_tune_on_other_data_is_a_new_stage_in_checkpoint_and_onnx_summary(t
     assert [(s["from_step"], s["to_step"], s["renderer"]) for s in legacy] == [(0, 5, None)]
 
 
+def test_separate_density_decoder_keeps_the_count_out_of_the_backbone(tmp_path: Path) -> None:
+    """density_decoder=separate with density_backbone_grad=0: the density loss trains its own decoder
+    and leaves the backbone (shared with the zones) alone; a grad of 1 lets it through again."""
+    from training.train import build_model
+
+    x = preprocess(torch.randint(0, 256, (1, 48, 40, 3), dtype=torch.uint8))
+    for g, reaches in ((0.0, False), (1.0, True)):
+        net = build_model(tiny_config(tmp_path, extra=("model.density_decoder=separate",
+                                                       f"model.density_backbone_grad={g}")))  # fmt: skip
+        net(x)["density"].sum().backward()
+        backbone = sum(float(p.grad.abs().sum()) for p in net.features.parameters() if p.grad is not None)
+        own = sum(float(p.grad.abs().sum()) for p in net.density_lateral.parameters())
+        assert (backbone > 0) == reaches and own > 0
+        assert all(p.grad is None for p in net.zones_head.parameters())  # zones play no part in it
+    with pytest.raises(ValueError, match="density_decoder"):
+        build_model(tiny_config(tmp_path, extra=("model.density_decoder=twin",)))
+
+
+def test_init_from_a_shared_checkpoint_starts_a_separate_decoder_where_it_stopped(tmp_path: Path) -> None:
+    """init_from: another run's weights (the density decoder copied from the shared one, so outputs are
+    unchanged), its Adam moments matched by name, its step, and a new stage for the fine-tune."""
+    from training.train import build_model, fit, init_from_checkpoint, load_checkpoint
+
+    first = fit(tiny_config(tmp_path / "a", steps=2))
+    old, _, _ = load_checkpoint(first)
+    separate = ("model.density_decoder=separate", "model.density_backbone_grad=0")
+    net = build_model(tiny_config(tmp_path / "b", extra=separate))
+    opt = torch.optim.AdamW(net.parameters())
+    init_from_checkpoint(net, opt, first)
+    x = preprocess(torch.randint(0, 256, (1, 40, 40, 3), dtype=torch.uint8))
+    old.eval(), net.eval()
+    with torch.no_grad():
+        a, b = old(x, probabilities=True), net(x, probabilities=True)
+    torch.testing.assert_close(a["density"], b["density"])
+    torch.testing.assert_close(a["zones"], b["zones"])
+    params = dict(net.named_parameters())
+    moments = opt.state[params["density_lateral.0.weight"]]["exp_avg"]
+    torch.testing.assert_close(moments, opt.state[params["lateral.0.weight"]]["exp_avg"])
+    assert float(moments.abs().sum()) > 0  # the old run's moments, not a fresh start
+
+    path = fit(tiny_config(tmp_path / "b", steps=4, extra=(f"init_from={first}", "data.closeup_fraction=0.6",
+                                                            "model.density_decoder=separate")))  # fmt: skip
+    _, cfg_b, ckpt = load_checkpoint(path)
+    assert ckpt["step"] == 4 and cfg_b.model.density_decoder == "separate"
+    assert [(s["from_step"], s["to_step"]) for s in ckpt["stages"]] == [(0, 2), (2, 4)]
+    with pytest.raises(ValueError, match="another kind of network"):
+        init_from_checkpoint(build_model(tiny_config(tmp_path, extra=("model.relative_density=true",))),
+                             torch.optim.AdamW(net.parameters()), first)  # fmt: skip
+
+
 @pytest.mark.slow
 def test_ddp_two_cpu_processes(tmp_path: Path) -> None:
     """The same train command under torchrun with 2 processes (gloo) runs, agrees on the stop step and

@@ -50,6 +50,10 @@ class ModelConfig:
     # the renderer's thresholds (the classifier still decides background, scar and "scalp"). Tried for an
     # hour: thinning found, bald lost (smpvision/models/MODEL_CARD.md), so off by default
     relative_density: bool = False
+    # "shared": zones and density read one FPN decoder; "separate": density has its own decoder
+    density_decoder: str = "shared"
+    # "separate" only: share of the density losses' gradient that reaches the backbone (0 = none)
+    density_backbone_grad: float = 1.0
 
 
 @dataclass
@@ -78,6 +82,10 @@ class TrainConfig:
     out_dir: str = "runs/default"
     seed: int = 1
     threads: int = 0  # torch intra-op threads per process; 0 = leave torch's default
+    # a checkpoint to start from when out_dir has none: its weights (matched by name; a separate density
+    # decoder missing there starts as a copy of the shared one), optimizer state, step and clock, so the
+    # learning-rate schedule goes on where it stopped. "" = start from scratch
+    init_from: str = ""
     log_every: int = 20
     checkpoint_every: int = 500
     val_samples: int = 64  # rendered held-out samples scored at each checkpoint

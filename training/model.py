@@ -19,6 +19,7 @@ from smpvision.contracts import ZONE_CLASSES
 from smpvision.synth.patterns import BALD_MAX, HAIR_MIN
 
 _REGISTRY: dict[str, Callable[..., nn.Module]] = {}
+DENSITY_DECODERS = ("shared", "separate")
 
 # ImageNet statistics: the usual choice for torchvision backbones, and the ones the ONNX graph bakes in.
 MEAN = (0.485, 0.456, 0.406)
@@ -80,8 +81,12 @@ class FPNSegmenter(nn.Module):
         width: int = 64,
         num_classes: int = len(ZONE_CLASSES),
         relative_density: bool = False,
+        density_decoder: str = "shared",
+        density_backbone_grad: float = 1.0,
     ):
         super().__init__()
+        if density_decoder not in DENSITY_DECODERS:
+            raise ValueError(f"density_decoder must be one of {DENSITY_DECODERS}, not {density_decoder!r}")
         self.features = features
         self.taps, channels = _find_taps(features)
         self.lateral = nn.ModuleList(nn.Conv2d(c, width, 1) for c in channels)
@@ -97,6 +102,17 @@ class FPNSegmenter(nn.Module):
         # serving splits the scalp probability by D; set False before export to serve the same checkpoint's
         # classifier zones instead (how the model card compared the two)
         self.zones_from_relative = relative_density
+        # "separate": the density head reads its own FPN decoder, and the backbone gets its gradient
+        # scaled by density_backbone_grad (0: the hair count no longer shapes the shared features). The
+        # close-ups' count loss was measured to hold whole-head zones back (MODEL_CARD.md, "Tried and not
+        # shipped: what slows whole-head zones"). Registered last, so a shared-decoder checkpoint's
+        # parameters keep their order (init_from_checkpoint maps them by name anyway).
+        self.density_backbone_grad = density_backbone_grad
+        if density_decoder == "separate":
+            self.density_lateral = nn.ModuleList(nn.Conv2d(c, width, 1) for c in channels)
+            self.density_smooth = nn.Sequential(_separable(width), _separable(width))
+        else:
+            self.density_lateral = self.density_smooth = None
 
     def forward(self, x: torch.Tensor, probabilities: bool = False) -> dict[str, torch.Tensor]:
         """`zones` are logits for training; with probabilities=True (serving) they are class
@@ -108,10 +124,13 @@ class FPNSegmenter(nn.Module):
             x = layer(x)
             if i in self.taps:
                 skips.append(x)
-        y = self.lateral[-1](skips[-1])
-        for lateral, skip in zip(self.lateral[-2::-1], skips[-2::-1], strict=True):
-            y = lateral(skip) + F.interpolate(y, size=skip.shape[-2:], mode="bilinear", align_corners=False)
-        y = self.smooth(y)
+        y = _decode(self.lateral, self.smooth, skips)
+        y_density = y
+        if self.density_lateral is not None:
+            g = self.density_backbone_grad
+            if self.training and g != 1.0:  # same values forward; backward scaled by g into the backbone
+                skips = [s * g + s.detach() * (1.0 - g) for s in skips]
+            y_density = _decode(self.density_lateral, self.density_smooth, skips)
         zones = self.zones_head(y)
         relative = self.relative_head(y).sigmoid() if self.relative_head is not None else None
         if probabilities:
@@ -121,12 +140,20 @@ class FPNSegmenter(nn.Module):
         zones = F.interpolate(zones, size=size, mode="bilinear", align_corners=False)
         # density is predicted per stride-4 cell and spread over its pixels, so the map still integrates
         # to the count after upsampling (bilinear upsampling of a per-pixel rate preserves the sum)
-        density = F.softplus(self.density_head(y))
+        density = F.softplus(self.density_head(y_density))
         density = F.interpolate(density, size=size, mode="bilinear", align_corners=False)
         out = {"zones": zones, "density": density}
         if relative is not None and not probabilities:  # a training target; serving folds D into zones
             out["relative"] = F.interpolate(relative, size=size, mode="bilinear", align_corners=False)
         return out
+
+
+def _decode(lateral: nn.ModuleList, smooth: nn.Module, skips: list[torch.Tensor]) -> torch.Tensor:
+    """FPN top-down: coarsest tap first, each level resampled to the next finer tap and summed."""
+    y = lateral[-1](skips[-1])
+    for conv, skip in zip(lateral[-2::-1], skips[-2::-1], strict=True):
+        y = conv(skip) + F.interpolate(y, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+    return smooth(y)
 
 
 def split_scalp_by_relative(
@@ -162,17 +189,14 @@ def _find_taps(features: nn.Sequential) -> tuple[list[int], list[int]]:
 
 
 @register_model("mobilenet_v3_small_fpn")
-def mobilenet_v3_small_fpn(width: int = 64, relative_density: bool = False) -> nn.Module:
-    return FPNSegmenter(
-        tvm.mobilenet_v3_small(weights=None).features, width, relative_density=relative_density
-    )
+def mobilenet_v3_small_fpn(width: int = 64, **options: object) -> nn.Module:
+    """options: FPNSegmenter's relative_density, density_decoder, density_backbone_grad."""
+    return FPNSegmenter(tvm.mobilenet_v3_small(weights=None).features, width, **options)
 
 
 @register_model("mobilenet_v3_large_fpn")
-def mobilenet_v3_large_fpn(width: int = 96, relative_density: bool = False) -> nn.Module:
-    return FPNSegmenter(
-        tvm.mobilenet_v3_large(weights=None).features, width, relative_density=relative_density
-    )
+def mobilenet_v3_large_fpn(width: int = 96, **options: object) -> nn.Module:
+    return FPNSegmenter(tvm.mobilenet_v3_large(weights=None).features, width, **options)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -48,7 +48,52 @@ def init_distributed() -> tuple[int, int, torch.device]:
 
 
 def build_model(cfg: TrainConfig) -> torch.nn.Module:
-    return create_model(cfg.model.name, width=cfg.model.width, relative_density=cfg.model.relative_density)
+    m = cfg.model
+    return create_model(
+        m.name,
+        width=m.width,
+        relative_density=m.relative_density,
+        density_decoder=m.density_decoder,
+        density_backbone_grad=m.density_backbone_grad,
+    )
+
+
+# a separate density decoder's parameters start as copies of the shared decoder's
+_DENSITY_COPY_OF = {"density_lateral.": "lateral.", "density_smooth.": "smooth."}
+
+
+def _source_name(name: str, available: dict) -> str | None:
+    if name in available:
+        return name
+    for new, old in _DENSITY_COPY_OF.items():
+        if name.startswith(new) and old + name[len(new) :] in available:
+            return old + name[len(new) :]
+    return None
+
+
+def init_from_checkpoint(model: torch.nn.Module, opt: torch.optim.Optimizer, path: str | Path) -> dict:
+    """Load another run's checkpoint into this (possibly wider) network and optimizer, matching
+    parameters, buffers and Adam moments by name; returns the checkpoint (for step, clock and stages).
+    Every tensor of `model` must be found in the checkpoint or be a copy named in _DENSITY_COPY_OF."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    old_state = ckpt["model"]
+    new_state = model.state_dict()
+    missing = [k for k in new_state if _source_name(k, old_state) is None]
+    if missing:
+        raise ValueError(f"{path}: no weights for {', '.join(missing[:5])}; it is another kind of network")
+    model.load_state_dict({k: old_state[_source_name(k, old_state)] for k in new_state})
+    # optimizer state is keyed by parameter position: map positions through the parameter names
+    old_model = build_model(from_dict(TrainConfig, ckpt["config"]))
+    old_index = {name: i for i, (name, _) in enumerate(old_model.named_parameters())}
+    old_opt = ckpt["optimizer"]
+    state = {}
+    for i, (name, _) in enumerate(model.named_parameters()):
+        j = old_index[_source_name(name, old_index)]
+        if j in old_opt["state"]:
+            state[i] = {k: v.clone() if torch.is_tensor(v) else v for k, v in old_opt["state"][j].items()}
+    group = {**old_opt["param_groups"][0], "params": list(range(len(list(model.parameters()))))}
+    opt.load_state_dict({"state": state, "param_groups": [group]})
+    return ckpt
 
 
 def load_checkpoint(path: str | Path, map_location: str = "cpu") -> tuple[torch.nn.Module, TrainConfig, dict]:
@@ -154,6 +199,12 @@ def fit(cfg: TrainConfig, resume: bool = True) -> Path:
         stages = checkpoint_stages(ckpt)
         if rank == 0:
             print(f"resumed from {ckpt_path} at step {step}", file=sys.stderr)
+    elif cfg.init_from:
+        ckpt = init_from_checkpoint(model, opt, cfg.init_from)
+        step, elapsed = int(ckpt["step"]), float(ckpt["elapsed_s"])
+        stages = checkpoint_stages(ckpt)
+        if rank == 0:
+            print(f"started from {cfg.init_from} at its step {step}", file=sys.stderr)
     stages = continue_stages(stages, cfg, step, world)
     net = DistributedDataParallel(model) if world > 1 else model
 
