@@ -62,6 +62,8 @@ def _run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         cfg = load_config(args.config, args.overrides)
     except ConfigError as exc:
         parser.error(str(exc))
+    if cfg.init_from and not Path(cfg.init_from).is_file():
+        parser.error(f"init_from={cfg.init_from}: no such checkpoint; give a run's last.pt")
     path = fit(cfg, resume=not args.no_resume)
     print(f"checkpoint: {path}")
     return 0

@@ -44,6 +44,18 @@ def test_train_rejects_unknown_config_keys(capsys: pytest.CaptureFixture[str]) -
     assert "unknown key" in capsys.readouterr().err
 
 
+def test_train_names_a_missing_init_from_checkpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("torch")
+    missing = tmp_path / "nowhere.pt"
+    with pytest.raises(SystemExit):
+        main(["train", "--config", str(ROOT / "configs/train_cpu.yaml"), f"out_dir={tmp_path}",
+              f"init_from={missing}"])  # fmt: skip
+    assert f"init_from={missing}: no such checkpoint" in capsys.readouterr().err
+    assert not (tmp_path / "last.pt").exists()
+
+
 @pytest.mark.slow
 def test_train_export_evaluate_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("torch")

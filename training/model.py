@@ -105,8 +105,8 @@ class FPNSegmenter(nn.Module):
         # "separate": the density head reads its own FPN decoder, and the backbone gets its gradient
         # scaled by density_backbone_grad (0: the hair count no longer shapes the shared features). The
         # close-ups' count loss was measured to hold whole-head zones back (MODEL_CARD.md, "Tried and not
-        # shipped: what slows whole-head zones"). Registered last, so a shared-decoder checkpoint's
-        # parameters keep their order (init_from_checkpoint maps them by name anyway).
+        # shipped": "what slows whole-head zones" and "a separate density decoder"). Registered last, so a
+        # shared-decoder checkpoint's parameters keep their order (init_from_checkpoint maps them by name).
         self.density_backbone_grad = density_backbone_grad
         if density_decoder == "separate":
             self.density_lateral = nn.ModuleList(nn.Conv2d(c, width, 1) for c in channels)
