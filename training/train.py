@@ -74,7 +74,8 @@ def _source_name(name: str, available: dict) -> str | None:
 def init_from_checkpoint(model: torch.nn.Module, opt: torch.optim.Optimizer, path: str | Path) -> dict:
     """Load another run's checkpoint into this (possibly wider) network and optimizer, matching
     parameters, buffers and Adam moments by name; returns the checkpoint (for step, clock and stages).
-    Every tensor of `model` must be found in the checkpoint or be a copy named in _DENSITY_COPY_OF."""
+    Every tensor of `model` must be found in the checkpoint or be a copy named in _DENSITY_COPY_OF.
+    The optimizer has one parameter group, as `fit` builds it."""
     ckpt = torch.load(path, map_location="cpu", weights_only=False)
     old_state = ckpt["model"]
     new_state = model.state_dict()
@@ -191,20 +192,20 @@ def fit(cfg: TrainConfig, resume: bool = True) -> Path:
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
     step, elapsed, stages = 0, 0.0, []
     ckpt_path = out_dir / CHECKPOINT
+    ckpt, source = None, ""
     if resume and ckpt_path.exists():
         ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
-        step, elapsed = int(ckpt["step"]), float(ckpt["elapsed_s"])
-        stages = checkpoint_stages(ckpt)
-        if rank == 0:
-            print(f"resumed from {ckpt_path} at step {step}", file=sys.stderr)
-    elif cfg.init_from:
+        source = f"resumed from {ckpt_path}"
+    elif cfg.init_from:  # another run's checkpoint, into this run's (possibly wider) network
         ckpt = init_from_checkpoint(model, opt, cfg.init_from)
+        source = f"started from {cfg.init_from}"
+    if ckpt is not None:
         step, elapsed = int(ckpt["step"]), float(ckpt["elapsed_s"])
         stages = checkpoint_stages(ckpt)
         if rank == 0:
-            print(f"started from {cfg.init_from} at its step {step}", file=sys.stderr)
+            print(f"{source} at step {step}", file=sys.stderr)
     stages = continue_stages(stages, cfg, step, world)
     net = DistributedDataParallel(model) if world > 1 else model
 
