@@ -155,6 +155,12 @@ def register_evaluate(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="also score trichoscopy-counts at this known scale (its 1 mm bar spans 360 px: 0.00278)",
     )
+    p.add_argument(
+        "--drawn-zones",
+        action="store_true",
+        help="score rendered whole-head photos on the zones as drawn, also where the pixels do not show "
+        "them (long hair over bald scalp, shaved white hair): the scoring before 2026-11-22",
+    )
     p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0 = all cores)")
     p.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     p.set_defaults(run=_run_evaluate, verb_parser=p)
@@ -177,13 +183,16 @@ def _run_evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     policy = seg.metadata.get("smpvision.closeup_zones", "train")
     results: dict = {
         "model": str(args.model or "bundled"),
+        "rendered_zones": "drawn" if args.drawn_zones else "visible",
         "metadata_sha256": seg.metadata.get("smpvision.weights_sha256"),
     }
     if args.rendered:
         bar = Progress(args.rendered, "rendered held-out")
         closeups: list = []
         results["rendered_heldout"] = ev.score_samples(
-            ev.set_aside_closeups(ev.rendered_heldout(args.rendered, args.size), closeups),
+            ev.set_aside_closeups(
+                ev.rendered_heldout(args.rendered, args.size, visible=not args.drawn_zones), closeups
+            ),
             ev.segment_with_label(seg, "as_is"),
             bar.update,
             closeup_policy=policy,

@@ -42,3 +42,20 @@ def test_any_scalp_is_right_for_any_scalp_class_without_crediting_one_and_wrong_
     assert per["scar"]["iou"] == 1 / 3
     # the two right pixels are left out: no bald pixel is scored, and hair only has the two misses
     assert per["bald"]["iou"] is None and per["hair"]["iou"] == 0.0 and per["hair"]["pixels"] == 2
+
+
+def test_visible_targets_hide_unseen_zones_and_ignore_the_forehead_edge() -> None:
+    from smpvision.synth.overview import HIDDEN_SCALP_EDGE, HIDDEN_VISIBLE, HIDDEN_ZONE
+    from training.metrics import ANY_SCALP, visible_zone_targets
+
+    zones = np.array([0, 1, 2, 3, 4, 3, 0, 1], np.uint8)
+    V, Z, E = HIDDEN_VISIBLE, HIDDEN_ZONE, HIDDEN_SCALP_EDGE
+    hidden = np.array([V, Z, Z, Z, Z, E, E, V], np.uint8)
+    out = visible_zone_targets(zones, hidden)
+    # a hidden scar or background stays what it is: only hair / thinning / bald lose their class
+    assert out.tolist() == [0, ANY_SCALP, ANY_SCALP, ANY_SCALP, 4, 255, 255, 1]
+    assert visible_zone_targets(zones, None) is zones
+    # scored like a close-up field: some scalp zone predicted is left out, background predicted is missed hair
+    scores = ZoneScores()
+    scores.add(np.array([0, 3, 1, 0, 4, 3, 0, 1], np.uint8), out)
+    assert scores.confusion.sum() == 4 and scores.confusion[1, 0] == 1  # pixels 0, 3, 4, 7

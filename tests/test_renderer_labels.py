@@ -208,3 +208,20 @@ def test_follicle_shadow_follows_the_hairs(monkeypatch: pytest.MonkeyPatch) -> N
     scalp = (shaded.zones >= 1) & (shaded.zones <= 3)
     diff = np.abs(shaded.image.astype(np.int16) - plain.image).sum(-1)
     assert diff[scalp].mean() > 1  # the shadow reached the photo
+
+
+def test_hidden_marks_only_scalp_zones_the_pixels_do_not_show(render_sample: Callable[..., Any]) -> None:
+    """Sample.hidden (renderer v6): HIDDEN_ZONE only on hair / thinning / bald, the forehead-edge band only
+    on the head; close-ups carry none. Over a few long-hair heads with loss, some bald scalp is covered."""
+    from smpvision.synth.overview import HIDDEN_SCALP_EDGE, HIDDEN_ZONE
+
+    covered_bald = 0
+    for i in range(40):
+        s = render_sample(seed=(12, i), size=SIZE, kind="overview")
+        assert s.hidden is not None and s.hidden.shape == s.zones.shape and s.hidden.dtype == np.uint8
+        assert np.isin(s.zones[s.hidden == HIDDEN_ZONE], (1, 2, 3)).all()
+        assert not (s.hidden == HIDDEN_SCALP_EDGE)[s.zones == 4].any(), "a scar is never at an unseen edge"
+        if s.meta["hair"]["style"] == "long":
+            covered_bald += int(((s.hidden == HIDDEN_ZONE) & (s.zones == 3)).sum())
+    assert covered_bald > 0, "no covered bald scalp in 40 heads: the coverage rule never fires"
+    assert render_sample(seed=(12, 0), size=SIZE, kind="closeup").hidden is None

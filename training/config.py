@@ -40,6 +40,9 @@ class DataConfig:
     # "ignore": close-ups learn scar / background / "some scalp zone" + density, not which of hair,
     # thinning, bald (the runtime judges that from hairs/cm²); "train": learn all classes there too
     closeup_zones: str = "ignore"
+    # rendered whole-head zones the pixels do not show (synth Sample.hidden) are learnt as "some scalp
+    # zone", or ignored at the bald-forehead edge; False learns the drawn zones everywhere
+    visible_zones: bool = True
 
 
 @dataclass

@@ -25,7 +25,7 @@ from smpvision.synth.negative import render_negative
 
 from .augment import build_augment
 from .config import DataConfig
-from .metrics import closeup_zone_targets
+from .metrics import closeup_zone_targets, visible_zone_targets
 from .seeds import TRAIN_TAG
 
 
@@ -94,7 +94,7 @@ class ScalpStream(IterableDataset):
                         closeup_fraction=self.cfg.closeup_fraction,
                     )
                     counter += 1
-                    zones = s.zones
+                    zones = visible_zone_targets(s.zones, s.hidden) if self.cfg.visible_zones else s.zones
                     if self.cfg.closeup_zones == "ignore" and s.meta["view"]["kind"] == "closeup":
                         zones = closeup_zone_targets(zones)
                     pool.append([s.image, zones, s.hairs, s.relative_density, self.cfg.reuse])

@@ -17,7 +17,14 @@ from smpvision.annotations import AnnotatedFolder
 from smpvision.segmenter import Segmenter
 from smpvision.synth import render_sample
 
-from .metrics import LOSS_CLASSES, ZoneScores, closeup_zone_targets, count_error, summarise_counts
+from .metrics import (
+    LOSS_CLASSES,
+    ZoneScores,
+    closeup_zone_targets,
+    count_error,
+    summarise_counts,
+    visible_zone_targets,
+)
 from .seeds import heldout_seed
 
 Sample = tuple[str, np.ndarray, np.ndarray, float | None, dict]  # name, image, zones, hair count, label
@@ -85,17 +92,23 @@ def scoring_targets(zones: np.ndarray, label: dict, closeup_policy: str) -> np.n
 
 
 def rendered_scenes(
-    seeds: Iterable[tuple[int, int]], size: int, closeup_fraction: float = 0.35, name: str = "heldout"
-) -> Iterator[Sample]:
-    """Rendered scenes as samples, mixed views, named `name` and their seed's index."""
+    seeds: Iterable[tuple[int, int]], size: int, closeup_fraction: float = 0.35, name: str = "heldout",
+    visible: bool = True,
+) -> Iterator[Sample]:  # fmt: skip
+    """Rendered scenes as samples, mixed views, named `name` and their seed's index. visible: zones as the
+    pixels show them (metrics.visible_zone_targets); False: the zones as drawn, the scoring before
+    2026-11-22."""
     for seed in seeds:
         s = render_sample(seed, size=size, closeup_fraction=closeup_fraction)
-        yield f"{name}_{seed[1]:05d}", s.image, s.zones, float(len(s.hairs)), s.meta
+        zones = visible_zone_targets(s.zones, s.hidden) if visible else s.zones
+        yield f"{name}_{seed[1]:05d}", s.image, zones, float(len(s.hairs)), s.meta
 
 
-def rendered_heldout(n: int, size: int, closeup_fraction: float = 0.35) -> Iterator[Sample]:
+def rendered_heldout(
+    n: int, size: int, closeup_fraction: float = 0.35, visible: bool = True
+) -> Iterator[Sample]:
     """Scenes from the held-out seed space (never rendered for training), mixed views."""
-    return rendered_scenes((heldout_seed(i) for i in range(n)), size, closeup_fraction)
+    return rendered_scenes((heldout_seed(i) for i in range(n)), size, closeup_fraction, visible=visible)
 
 
 def folder_samples(path: Path) -> Iterable[Sample]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from smpvision.contracts import IGNORE_INDEX, ZONE_CLASSES
+from smpvision.synth.overview import HIDDEN_SCALP_EDGE, HIDDEN_ZONE
 
 LOSS_CLASSES = ("thinning", "bald", "scar")  # the classes the acceptance bar averages
 # Close-up target "scalp, one of hair / thinning / bald": the loss asks for their summed probability.
@@ -21,6 +22,17 @@ def closeup_zone_targets(zones: np.ndarray) -> np.ndarray:
     The pixels still say "scalp, not scar, not background": left as plain ignore, the model learnt to
     call whole close-up fields scar."""
     return np.where((zones == 0) | (zones == 4), zones, ANY_SCALP).astype(np.uint8)
+
+
+def visible_zone_targets(zones: np.ndarray, hidden: np.ndarray | None) -> np.ndarray:
+    """Rendered whole-head zones as far as the pixels show them (Sample.hidden): scalp whose hair /
+    thinning / bald zone cannot be seen becomes ANY_SCALP (scored and learnt like a close-up field), and
+    the band where bald scalp runs into the forehead without an edge is ignored. A model cannot learn
+    what the pixels do not hold; asked to, it learnt to call visibly bald scalp hair."""
+    if hidden is None:
+        return zones
+    out = np.where((hidden == HIDDEN_ZONE) & np.isin(zones, _SCALP_IDS), ANY_SCALP, zones)
+    return np.where(hidden == HIDDEN_SCALP_EDGE, IGNORE_INDEX, out).astype(np.uint8)
 
 
 def resolve_any_scalp(truth: np.ndarray, pred: np.ndarray) -> np.ndarray:

@@ -216,9 +216,10 @@ def fit(cfg: TrainConfig, resume: bool = True) -> Path:
         persistent_workers=cfg.data.workers > 0,
         pin_memory=device.type == "cuda",
     )
-    val = (
-        list(rendered_heldout(cfg.val_samples, cfg.data.size, cfg.data.closeup_fraction)) if rank == 0 else []
-    )
+    val = []
+    if rank == 0:
+        d = cfg.data
+        val = list(rendered_heldout(cfg.val_samples, d.size, d.closeup_fraction, d.visible_zones))
     log = _CsvLog(out_dir / "metrics.csv") if rank == 0 else None
     start_step = step
     progress = Progress(cfg.optim.steps - start_step, f"train (from step {start_step})")

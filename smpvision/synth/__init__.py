@@ -19,8 +19,10 @@ from .marker import geometry_points, marker_label, marker_rng, place_card
 from .overlays import burn_in, lens_circle
 from .overview import render_overview
 
-# 2: matte haired scalp, stubble shadow; 3: skin b* as in real skin; 4: per-follicle shadow under the skin
-RENDERER_VERSION = 4
+# 2: matte haired scalp, stubble shadow; 3: skin b* as in real skin; 4: per-follicle shadow under the skin;
+# 6: the same pixels as 4, plus where whole-head zones cannot be seen (Sample.hidden). ("v5" was a trial
+# close-up renderer, never committed; see the model card.)
+RENDERER_VERSION = 6
 __all__ = ["Sample", "render_sample", "RENDERER_VERSION"]
 
 
@@ -33,6 +35,11 @@ class Sample:
     # (size, size) float32 relative hair density D (1 = the client's full density) that hair / thinning /
     # bald were thresholded from: a training target (zones lose it), not written to label files
     relative_density: np.ndarray | None = None
+    # (size, size) uint8 label visibility, None where every label shows: HIDDEN_ZONE where the pixel is
+    # scalp but its hair / thinning / bald zone cannot be seen (long hair lying over bald scalp, shaved
+    # white hair), HIDDEN_SCALP_EDGE where not even scalp vs background can (bald scalp running into the
+    # forehead). Training and scoring use it (training.metrics.visible_zone_targets); label files do not.
+    hidden: np.ndarray | None = None
 
     @property
     def label(self) -> dict:
@@ -123,7 +130,14 @@ def render_sample(
     }
     if corners is not None:
         meta["marker"] = marker_label(corners)
-    return Sample(image=image, zones=zones, hairs=hairs, meta=meta, relative_density=scene.relative_density)
+    return Sample(
+        image=image,
+        zones=zones,
+        hairs=hairs,
+        meta=meta,
+        relative_density=scene.relative_density,
+        hidden=scene.hidden,
+    )
 
 
 def _stored_points(hairs: np.ndarray) -> np.ndarray:

@@ -21,6 +21,10 @@ def _homography(rng: np.random.Generator, size: int, strength: float) -> np.ndar
     return cv2.getPerspectiveTransform(src, dst)
 
 
+# per-pixel label maps of a scene besides its zones: they move with the image
+_PER_PIXEL_LABELS = ("relative_density", "hidden")
+
+
 def apply_geometry(rng: np.random.Generator, scene: RenderedScene, perspective: float, rot90: bool) -> None:
     size = scene.zones.shape[0]
     if perspective > 0:
@@ -29,10 +33,11 @@ def apply_geometry(rng: np.random.Generator, scene: RenderedScene, perspective: 
                                           borderMode=cv2.BORDER_REFLECT)  # fmt: skip
         scene.zones = cv2.warpPerspective(scene.zones, hmat, (size, size), flags=cv2.INTER_NEAREST,
                                           borderMode=cv2.BORDER_REFLECT)  # fmt: skip
-        if scene.relative_density is not None:
-            scene.relative_density = cv2.warpPerspective(scene.relative_density, hmat, (size, size),
-                                                         flags=cv2.INTER_NEAREST,
-                                                         borderMode=cv2.BORDER_REFLECT)  # fmt: skip
+        for name in _PER_PIXEL_LABELS:
+            extra = getattr(scene, name)
+            if extra is not None:
+                setattr(scene, name, cv2.warpPerspective(extra, hmat, (size, size), flags=cv2.INTER_NEAREST,
+                                                         borderMode=cv2.BORDER_REFLECT))  # fmt: skip
         if len(scene.hairs):
             scene.hairs = cv2.perspectiveTransform(scene.hairs[None].astype(np.float64), hmat)[0].astype(
                 np.float32
@@ -41,8 +46,9 @@ def apply_geometry(rng: np.random.Generator, scene: RenderedScene, perspective: 
         k = int(rng.integers(4))
         scene.image = np.ascontiguousarray(np.rot90(scene.image, k))
         scene.zones = np.ascontiguousarray(np.rot90(scene.zones, k))
-        if scene.relative_density is not None:
-            scene.relative_density = np.ascontiguousarray(np.rot90(scene.relative_density, k))
+        for name in _PER_PIXEL_LABELS:
+            if getattr(scene, name) is not None:
+                setattr(scene, name, np.ascontiguousarray(np.rot90(getattr(scene, name), k)))
         for _ in range(k):  # np.rot90 turns counter-clockwise: (x, y) → (y, size − 1 − x)
             scene.hairs = (
                 np.stack([scene.hairs[:, 1], size - 1 - scene.hairs[:, 0]], 1)

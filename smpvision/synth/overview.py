@@ -27,6 +27,12 @@ REGION_CAMERA: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
     "side": ((62, 118), (0, 42)),
 }
 WHORL = unit(180, 68)
+# Label visibility (RenderedScene.hidden): what a zone's pixels must show for its class to be learnable.
+HIDDEN_VISIBLE, HIDDEN_ZONE, HIDDEN_SCALP_EDGE = 0, 1, 2
+COVERED_BALD = 0.3  # strand coverage over bald scalp from which it reads as thinning or hair
+COVERED_THINNING = 0.8  # ... over thinning scalp from which it reads as full hair
+HAIR_CONTRAST_MIN = 0.02  # mean |luma change| (0..1) hair must make to skin for the zone to show
+HAIRLINE_BAND_DEG = 6.0  # bald scalp meets the forehead without an edge: neither side is known here
 # channels of the per-pixel head fields (see _head_fields)
 F_DENSITY, F_MARGIN, F_FLOW, F_DIFFUSE, F_SPEC, F_MOTTLE, F_RED, F_FLEN = (
     0,
@@ -193,6 +199,7 @@ def render_overview(
     spec = spec * (1 - 0.8 * hair_cover)
     red = shade * (1 - fb[..., F_RED])
     skin_px = np.stack([shade, red, red], -1) * skin_rgb
+    bare_luma = _luma(skin_px) + fb[..., F_SPEC]  # this skin bald: no hair, no follicle shadow, full shine
     # every follicle shows through the skin: the shaft runs 2-4 mm obliquely under the epidermis, so a
     # shaved or clipped hair-bearing scalp reads as a dotted grey-blue shadow that bald scalp lacks (the
     # shadow SMP imitates). Drawn per hair from the exits, so it is as dense and as grainy as the hairs;
@@ -213,6 +220,9 @@ def render_overview(
     box = np.where(head[b][..., None], skin_px, canvas[b])
     hair_rgb = layer.colour[b] * (diffuse * 0.95 + 0.3 * spec)[..., None]
     canvas[b] = box + cov[..., None] * (hair_rgb - box)
+    hidden = _hidden_zones(zones, b, layer.coverage[b], np.abs(_luma(canvas[b]) - bare_luma), size)
+    edge = head & (np.abs(fields[..., F_MARGIN]) < HAIRLINE_BAND_DEG) & (d < BALD_MAX)
+    hidden[edge & (occ == 0) & (zones != 4)] = HIDDEN_SCALP_EDGE
 
     _face_features(rng, proj, canvas, hair, r)
     _occluders(np.random.default_rng(occ_seed), proj, canvas, None, skin_rgb, r, with_hands)
@@ -231,7 +241,36 @@ def render_overview(
         pattern=pattern.name,
         scars=[s for s in scars if s["fraction_of_scalp"] > 0],
         relative_density=np.clip(d, 0, 1).astype(np.float32),
+        hidden=hidden,
     )
+
+
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    return rgb @ np.float32([0.299, 0.587, 0.114])
+
+
+def _hidden_zones(
+    zones: np.ndarray, box: tuple[slice, slice], coverage: np.ndarray, hair_contrast: np.ndarray, size: int
+) -> np.ndarray:
+    """Where the drawn hair / thinning / bald zone cannot be told from the pixels (HIDDEN_ZONE), judged
+    at about the scale the model sees (a blur of size/128 px):
+    - thinning or bald scalp under strands grown elsewhere (long hair lying over it) that cover it as
+      much as a thinning (bald) or a full (thinning) zone would be covered;
+    - hair or thinning zones whose hair barely changes the pixels from bald skin (shaved white or grey
+      hair, hair the colour of the skin): `hair_contrast` is |luma − luma of the same skin bald|.
+    coverage and hair_contrast are over `box`; the result is full size, HIDDEN_VISIBLE outside it."""
+    sigma = max(1.0, size / 128)
+    cov = cv2.GaussianBlur(coverage.astype(np.float32), (0, 0), sigma)
+    contrast = cv2.GaussianBlur(hair_contrast.astype(np.float32), (0, 0), sigma)
+    zb = zones[box]
+    hidden_b = (
+        ((zb == 3) & (cov >= COVERED_BALD))
+        | ((zb == 2) & (cov >= COVERED_THINNING))
+        | (((zb == 1) | (zb == 2)) & (contrast < HAIR_CONTRAST_MIN))
+    )
+    hidden = np.zeros(zones.shape, np.uint8)
+    hidden[box][hidden_b] = HIDDEN_ZONE
+    return hidden
 
 
 def _follicle_shadow(

@@ -23,6 +23,9 @@ class RenderedScene:
     # (H, W) float32 relative hair density D the zones were thresholded from (1 = the client's full
     # density); a training target, not part of the label files
     relative_density: np.ndarray | None = None
+    # (H, W) uint8: where the drawn zone cannot be seen in the pixels (HIDDEN_* in synth/__init__); None
+    # where every label is visible (close-ups, no-scalp scenes)
+    hidden: np.ndarray | None = None
 
 
 def sample_exits(rng: np.random.Generator, lam: np.ndarray) -> np.ndarray:
