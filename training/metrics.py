@@ -27,8 +27,8 @@ def closeup_zone_targets(zones: np.ndarray) -> np.ndarray:
 def visible_zone_targets(zones: np.ndarray, hidden: np.ndarray | None) -> np.ndarray:
     """Rendered whole-head zones as far as the pixels show them (Sample.hidden): scalp whose hair /
     thinning / bald zone cannot be seen becomes ANY_SCALP (scored and learnt like a close-up field), and
-    the band where bald scalp runs into the forehead without an edge is ignored. A model cannot learn
-    what the pixels do not hold; asked to, it learnt to call visibly bald scalp hair."""
+    the band where bald scalp runs into the forehead without an edge is ignored: no model can tell
+    from the photo what is under them."""
     if hidden is None:
         return zones
     out = np.where((hidden == HIDDEN_ZONE) & np.isin(zones, _SCALP_IDS), ANY_SCALP, zones)
