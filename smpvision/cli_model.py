@@ -86,7 +86,36 @@ def register_export(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint", type=Path, required=True, help="a last.pt written by 'smpvision train'")
     p.add_argument("--out", type=Path, required=True, help="output .onnx path")
     p.add_argument("--int8", action="store_true", help="also write an int8 variant next to it")
+    p.add_argument(
+        "--zone-bias",
+        default=None,
+        metavar="B0,B1,B2,B3,B4 | FILE.json",
+        help="add one value per zone class (background, hair, thinning, bald, scar) to the zone logits "
+        "before the softmax in the graph: a class-prior shift, e.g. the 'bias' that "
+        "benchmarks/zone_prior.py fits and writes (pass its JSON file); recorded in the metadata",
+    )
     p.set_defaults(run=_run_export, verb_parser=p)
+
+
+def _zone_bias(value: str | None, parser: argparse.ArgumentParser) -> list[float] | None:
+    if value is None:
+        return None
+    path = Path(value)
+    if path.suffix == ".json":
+        if not path.is_file():
+            parser.error(f"--zone-bias {path} not found")
+        try:
+            bias = json.loads(path.read_text(encoding="utf-8"))["bias"]
+        except (ValueError, KeyError, TypeError):
+            parser.error(f"--zone-bias {path} has no 'bias' list (write it with benchmarks/zone_prior.py)")
+    else:
+        try:
+            bias = [float(v) for v in value.split(",")]
+        except ValueError:
+            parser.error(f"--zone-bias takes 5 comma-separated numbers or a .json file, got {value!r}")
+    if not isinstance(bias, list) or len(bias) != 5:
+        parser.error(f"--zone-bias needs 5 values (background, hair, thinning, bald, scar), got {bias!r}")
+    return [float(v) for v in bias]
 
 
 def _run_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -94,6 +123,7 @@ def _run_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         parser.error(f"--out must end in .onnx, got {args.out}")
     if not args.checkpoint.is_file():
         parser.error(f"--checkpoint {args.checkpoint} not found; train first ('smpvision train')")
+    zone_bias = _zone_bias(args.zone_bias, parser)
     if not _need_training():
         return 2
     from training.export import export_onnx, quantize_int8
@@ -109,11 +139,13 @@ def _run_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         step=int(ckpt["step"]),
         world_size=int(ckpt.get("world_size", 1)),
         stages=checkpoint_stages(ckpt),
+        zone_bias=zone_bias,
     )
     print(
         f"wrote {report.path} ({report.size_mb:.1f} MB); onnx checker passed; ORT vs torch at "
         f"{report.parity_size[0]}x{report.parity_size[1]}: zones max diff {report.max_abs_diff_zones:.1e}, "
         f"density relative diff {report.max_abs_diff_density_rel:.1e}"
+        + (f"; zone logit bias {zone_bias}" if zone_bias else "")
     )
     if args.int8:
         path = quantize_int8(args.out, args.out.with_suffix(".int8.onnx"))

@@ -22,16 +22,25 @@ def test_train_without_torch_says_which_extra_to_install(
     assert "pip install -e '.[train]'" in capsys.readouterr().err
 
 
+_EXPORT_EXISTING = ["export", "--checkpoint", "pyproject.toml", "--out", "m.onnx"]  # a file that exists
+
+
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [
         (["export", "--checkpoint", "missing.pt", "--out", "m.onnx"], "train first"),
         (["export", "--checkpoint", "missing.pt", "--out", "m.txt"], "must end in .onnx"),
+        ([*_EXPORT_EXISTING, "--zone-bias", "0,1"], "needs 5 values"),
+        ([*_EXPORT_EXISTING, "--zone-bias", "a,b"], "comma-separated"),
+        ([*_EXPORT_EXISTING, "--zone-bias", "no.json"], "not found"),
         (["evaluate", "--rendered", "-1"], "--rendered must be >= 0"),
         (["evaluate", "--real", "no/such/dir"], "is not a folder"),
     ],
 )
-def test_model_verb_usage_errors(argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_model_verb_usage_errors(
+    argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)  # pyproject.toml stands in for a checkpoint that exists
     with pytest.raises(SystemExit) as info:
         main(argv)
     assert info.value.code == 2 and fragment in capsys.readouterr().err

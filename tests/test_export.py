@@ -72,6 +72,31 @@ def test_relative_density_model_exports_with_its_split_and_says_so(tmp_path: Pat
     assert session.get_modelmeta().custom_metadata_map["smpvision.zones_from"] == "relative_density"
 
 
+def test_zone_bias_is_folded_into_the_graph_and_recorded(exported: Path, tmp_path: Path) -> None:
+    """export_onnx(zone_bias=…): the graph's probabilities are softmax(logits + bias), i.e. the unbiased
+    probabilities reweighted by exp(bias) and renormalised; the metadata says which bias."""
+    import onnxruntime as ort
+
+    cfg = load_config(ROOT / "configs/train_cpu.yaml", ["model.width=8", "data.size=64"])
+    torch.manual_seed(0)  # the same tiny network as the `exported` fixture
+    bias = [0.0, -0.5, 1.5, 0.0, 0.25]
+    report = export_onnx(build_model(cfg), cfg, tmp_path / "b.onnx", step=5, trace_size=(64, 64),
+                         check_size=(48, 80), zone_bias=bias)  # fmt: skip
+    assert report.max_abs_diff_zones < 1e-3
+    image = {"image": np.random.default_rng(1).integers(0, 256, (1, 40, 56, 3), dtype=np.uint8)}
+    plain = ort.InferenceSession(str(exported), providers=["CPUExecutionProvider"])
+    biased = ort.InferenceSession(str(tmp_path / "b.onnx"), providers=["CPUExecutionProvider"])
+    p0, p1 = plain.run(["zones"], image)[0], biased.run(["zones"], image)[0]
+    expected = p0 * np.exp(np.float32(bias))[None, :, None, None]
+    expected /= expected.sum(1, keepdims=True)
+    np.testing.assert_allclose(p1, expected, atol=1e-4)  # upsampling is linear: the reweighting commutes
+    meta = biased.get_modelmeta().custom_metadata_map
+    assert json.loads(meta["smpvision.zone_logit_bias"]) == bias
+    assert "smpvision.zone_logit_bias" not in plain.get_modelmeta().custom_metadata_map
+    with pytest.raises(ValueError, match="5 finite values"):
+        export_onnx(build_model(cfg), cfg, tmp_path / "c.onnx", zone_bias=[0.0, 1.0])
+
+
 def test_segmenter_keeps_the_hair_count_when_it_resizes(exported: Path) -> None:
     with Segmenter.from_path(exported, SegmenterOptions(threads=1, overview_side=64)) as seg:
         image = np.random.default_rng(0).integers(0, 256, (150, 100, 3), dtype=np.uint8)

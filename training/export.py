@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,12 +133,22 @@ def export_onnx(
     trace_size: tuple[int, int] = (256, 256),
     check_size: tuple[int, int] = (200, 328),
     tolerance: float = 1e-3,
+    zone_bias: Sequence[float] | None = None,
 ) -> ExportReport:
-    """Export, then verify with the onnx checker and ORT-vs-torch parity at `check_size`."""
+    """Export, then verify with the onnx checker and ORT-vs-torch parity at `check_size`.
+
+    zone_bias: one value per zone class added to the zone logits before the softmax in the graph (a
+    class-prior shift, e.g. fitted by benchmarks/zone_prior.py); recorded as `smpvision.zone_logit_bias`."""
     import onnx
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    extra = {}
+    if zone_bias is not None:
+        if len(zone_bias) != len(ZONE_CLASSES) or not all(np.isfinite(zone_bias)):
+            raise ValueError(f"zone_bias needs {len(ZONE_CLASSES)} finite values, one per zone class")
+        net.serving_zone_bias = torch.tensor([float(v) for v in zone_bias], dtype=torch.float32)
+        extra["smpvision.zone_logit_bias"] = json.dumps([float(v) for v in zone_bias])
     serving = ServingModel(net.cpu().eval()).eval()
     example = torch.randint(0, 256, (1, *trace_size, 3), dtype=torch.uint8)
     with warnings.catch_warnings():
@@ -157,7 +168,7 @@ def export_onnx(
             dynamo=False,
         )
     model = onnx.load(str(path))
-    for key, value in metadata(net, cfg, step, world_size, stages=stages).items():
+    for key, value in metadata(net, cfg, step, world_size, extra=extra, stages=stages).items():
         model.metadata_props.add(key=key, value=value)
     model.doc_string = "smpvision scalp zones + hair density; see metadata_props"
     onnx.checker.check_model(model, full_check=True)

@@ -113,6 +113,8 @@ class FPNSegmenter(nn.Module):
             self.density_smooth = nn.Sequential(_separable(width), _separable(width))
         else:
             self.density_lateral = self.density_smooth = None
+        # added to the zone logits before the serving softmax; not a weight (set by export, never trained)
+        self.serving_zone_bias: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor, probabilities: bool = False) -> dict[str, torch.Tensor]:
         """`zones` are logits for training; with probabilities=True (serving) they are class
@@ -134,6 +136,8 @@ class FPNSegmenter(nn.Module):
         zones = self.zones_head(y)
         relative = self.relative_head(y).sigmoid() if self.relative_head is not None else None
         if probabilities:
+            if self.serving_zone_bias is not None:  # a class-prior shift chosen at export (export_onnx)
+                zones = zones + self.serving_zone_bias.to(zones.dtype).view(1, -1, 1, 1)
             zones = zones.softmax(1)
             if relative is not None and self.zones_from_relative:
                 zones = split_scalp_by_relative(zones, relative)
