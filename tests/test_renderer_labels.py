@@ -225,3 +225,21 @@ def test_hidden_marks_only_scalp_zones_the_pixels_do_not_show(render_sample: Cal
             covered_bald += int(((s.hidden == HIDDEN_ZONE) & (s.zones == 3)).sum())
     assert covered_bald > 0, "no covered bald scalp in 40 heads: the coverage rule never fires"
     assert render_sample(seed=(12, 0), size=SIZE, kind="closeup").hidden is None
+
+
+def test_the_calibration_card_is_never_hidden(render_sample: Callable[..., Any]) -> None:
+    """The card is drawn over the head after the labels: its pixels are plain background, never an unseen
+    zone or the unseen forehead edge (Sample.hidden is cleared under it)."""
+    import cv2
+
+    covered_hidden = 0
+    for i in range(12):
+        s = render_sample(seed=(13, i), size=256, marker=True)
+        inside = np.zeros(s.zones.shape, np.uint8)
+        cv2.fillPoly(inside, [np.round(np.asarray(s.meta["marker"]["corners"])).astype(np.int32)], 1)
+        assert inside.any() and (s.zones[inside > 0] == 0).all()
+        assert (s.hidden[inside > 0] == 0).all()
+        # the same photo without the card (same draws): was anything hidden where the card now is?
+        without_card = render_sample(seed=(13, i), size=256, kind="overview")
+        covered_hidden += int((without_card.hidden[inside > 0] != 0).sum())
+    assert covered_hidden > 0, "no card fell on hidden pixels in 12 photos: the check above proves nothing"

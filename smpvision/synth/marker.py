@@ -64,6 +64,8 @@ def place_card(rng: np.random.Generator, scene: RenderedScene) -> np.ndarray:
 
     hidden = alpha > 0.5
     scene.zones[hidden] = 0
+    if scene.hidden is not None:  # the card itself is plainly visible background
+        scene.hidden[hidden] = 0
     if len(scene.hairs):
         xi = np.clip(np.round(scene.hairs[:, 0]).astype(np.int64), 0, size - 1)
         yi = np.clip(np.round(scene.hairs[:, 1]).astype(np.int64), 0, size - 1)
