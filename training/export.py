@@ -138,7 +138,8 @@ def export_onnx(
     """Export, then verify with the onnx checker and ORT-vs-torch parity at `check_size`.
 
     zone_bias: one value per zone class added to the zone logits before the softmax in the graph (a
-    class-prior shift, e.g. fitted by benchmarks/zone_prior.py); recorded as `smpvision.zone_logit_bias`."""
+    class-prior shift, e.g. fitted by benchmarks/zone_prior.py); recorded as `smpvision.zone_logit_bias`.
+    It is set on `net` (`serving_zone_bias`), so the torch parity check sees the same graph."""
     import onnx
 
     path = Path(path)
