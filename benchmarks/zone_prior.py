@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -42,26 +43,33 @@ def collect(seg, seeds: list[tuple[int, int]], policy: str) -> list[Scene]:
 
 
 LAMBDAS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+Decide = Callable[[np.ndarray], np.ndarray]  # log-probabilities [5, H, W] → zone ids
 
 
-def between(logp: np.ndarray, lam: float) -> np.ndarray:
+def shifted(bias: np.ndarray) -> Decide:
+    """Zone ids under a class-prior shift: argmax of log-probabilities + bias."""
+    return lambda logp: (logp.astype(np.float32) + bias[:, None, None]).argmax(0).astype(np.uint8)
+
+
+def between(lam: float) -> Decide:
     """Zone ids under the "between" rule: p_thinning + λ·min(p_hair, p_bald), then the argmax."""
-    p = np.exp(logp.astype(np.float32))
-    p[2] += lam * np.minimum(p[1], p[3])
-    return p.argmax(0).astype(np.uint8)
+
+    def decide(logp: np.ndarray) -> np.ndarray:
+        p = np.exp(logp.astype(np.float32))
+        p[2] += lam * np.minimum(p[1], p[3])
+        return p.argmax(0).astype(np.uint8)
+
+    return decide
 
 
-def score(scenes: list[Scene], bias: np.ndarray, whole_head: bool = False, lam: float | None = None) -> dict:
+def score(scenes: list[Scene], decide: Decide, whole_head: bool = False) -> dict:
     from smpvision.contracts import ZONE_CLASSES
     from training.metrics import ZoneScores
 
     zs = ZoneScores()
     for logp, zones, kind in scenes:
         if not whole_head or kind == "overview":
-            if lam is None:
-                zs.add((logp.astype(np.float32) + bias[:, None, None]).argmax(0).astype(np.uint8), zones)
-            else:
-                zs.add(between(logp, lam), zones)
+            zs.add(decide(logp), zones)
     return {
         "iou": {c: v["iou"] for c, v in zs.per_class().items()},
         "miou_thinning_bald_scar": zs.mean_iou(),
@@ -71,13 +79,13 @@ def score(scenes: list[Scene], bias: np.ndarray, whole_head: bool = False, lam: 
 
 def fit(scenes: list[Scene], rounds: int = 3) -> np.ndarray:
     bias = np.zeros(5, np.float32)  # background stays at 0: only differences between classes matter
-    best = score(scenes, bias)["miou_all_classes"]
+    best = score(scenes, shifted(bias))["miou_all_classes"]
     for _ in range(rounds):
         for c in range(1, 5):
             for step in STEPS:
                 trial = bias.copy()
                 trial[c] += step
-                value = score(scenes, trial)["miou_all_classes"]
+                value = score(scenes, shifted(trial))["miou_all_classes"]
                 if value > best + 1e-4:
                     best, bias = value, trial
     return bias
@@ -98,18 +106,15 @@ def main() -> None:
         tuning = collect(seg, [(TUNING_TAG, i) for i in range(args.n)], policy)
         print(f"rendered {len(tuning)} tuning scenes", flush=True)
         bias = fit(tuning)
-        lam_scores = {lam: score(tuning, bias, lam=lam)["miou_all_classes"] for lam in LAMBDAS}
+        lam_scores = {lam: score(tuning, between(lam))["miou_all_classes"] for lam in LAMBDAS}
         lam = max(LAMBDAS, key=lambda v: (lam_scores[v], -v))  # ties: the smaller change
         del tuning
         heldout = collect(seg, [heldout_seed(i) for i in range(args.n)], policy)
     out = {"bias": bias.round(3).tolist(), "between_lambda": lam, "tuning_tag": TUNING_TAG, "n": args.n}
     out["between_lambda_tuning_miou_all_classes"] = {str(k): round(v, 4) for k, v in lam_scores.items()}
-    zero = np.zeros(5, np.float32)
-    for name, b, rule_lam in (("none", zero, None), ("fitted", bias, None), ("between", zero, lam)):
-        out[name] = {
-            "all": score(heldout, b, lam=rule_lam),
-            "whole_head": score(heldout, b, whole_head=True, lam=rule_lam),
-        }
+    rules = {"none": shifted(np.zeros(5, np.float32)), "fitted": shifted(bias), "between": between(lam)}
+    for name, decide in rules.items():
+        out[name] = {"all": score(heldout, decide), "whole_head": score(heldout, decide, whole_head=True)}
         for part, res in out[name].items():
             ious = " ".join(f"{c} {v:.3f}" if v is not None else f"{c} n/a" for c, v in res["iou"].items())
             miou = res["miou_thinning_bald_scar"]

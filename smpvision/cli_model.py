@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -98,6 +99,10 @@ def register_export(sub: argparse._SubParsersAction) -> None:
 
 
 def _zone_bias(value: str | None, parser: argparse.ArgumentParser) -> list[float] | None:
+    """--zone-bias as a list of floats, or a usage error before torch is loaded. export_onnx checks the
+    same for callers of the API."""
+    from .contracts import ZONE_CLASSES
+
     if value is None:
         return None
     path = Path(value)
@@ -113,9 +118,14 @@ def _zone_bias(value: str | None, parser: argparse.ArgumentParser) -> list[float
             bias = [float(v) for v in value.split(",")]
         except ValueError:
             parser.error(f"--zone-bias takes 5 comma-separated numbers or a .json file, got {value!r}")
-    if not isinstance(bias, list) or len(bias) != 5:
-        parser.error(f"--zone-bias needs 5 values (background, hair, thinning, bald, scar), got {bias!r}")
-    return [float(v) for v in bias]
+    n = len(ZONE_CLASSES)
+    try:
+        values = [float(v) for v in bias]
+    except (TypeError, ValueError):
+        values = []
+    if len(values) != n or not all(math.isfinite(v) for v in values):
+        parser.error(f"--zone-bias needs {n} finite values ({', '.join(ZONE_CLASSES)}), got {bias!r}")
+    return values
 
 
 def _run_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

@@ -30,7 +30,8 @@ _EXPORT_EXISTING = ["export", "--checkpoint", "pyproject.toml", "--out", "m.onnx
     [
         (["export", "--checkpoint", "missing.pt", "--out", "m.onnx"], "train first"),
         (["export", "--checkpoint", "missing.pt", "--out", "m.txt"], "must end in .onnx"),
-        ([*_EXPORT_EXISTING, "--zone-bias", "0,1"], "needs 5 values"),
+        ([*_EXPORT_EXISTING, "--zone-bias", "0,1"], "needs 5 finite values"),
+        ([*_EXPORT_EXISTING, "--zone-bias", "0,0,nan,0,0"], "needs 5 finite values"),
         ([*_EXPORT_EXISTING, "--zone-bias", "a,b"], "comma-separated"),
         ([*_EXPORT_EXISTING, "--zone-bias", "no.json"], "not found"),
         (["evaluate", "--rendered", "-1"], "--rendered must be >= 0"),

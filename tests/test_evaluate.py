@@ -67,3 +67,18 @@ def test_closeups_are_scored_on_what_the_policy_trained() -> None:
 def test_unknown_scale_mode_is_refused(seg: Segmenter) -> None:
     with pytest.raises(ValueError, match="scale must be one of"):
         ev.segment_with_label(seg, "exact")
+
+
+def test_rendered_heldout_scores_what_the_pixels_show_unless_asked_for_the_drawn_zones() -> None:
+    """visible=True (the default) turns hidden whole-head zones into ANY_SCALP and the forehead band into
+    ignore; visible=False hands over the drawn zones, 0..4 only. Same scenes, same pixels."""
+    visible = list(ev.rendered_heldout(12, 128, closeup_fraction=0.0))
+    drawn = list(ev.rendered_heldout(12, 128, closeup_fraction=0.0, visible=False))
+    changed = 0
+    for (_, img_v, zones_v, *_), (_, img_d, zones_d, *_) in zip(visible, drawn, strict=True):
+        np.testing.assert_array_equal(img_v, img_d)
+        assert int(zones_d.max()) <= 4
+        differ = zones_v != zones_d
+        assert np.isin(zones_v[differ], (ANY_SCALP, 255)).all()
+        changed += int(differ.sum())
+    assert changed > 0, "no hidden pixel in 12 whole-head scenes: the visible scoring was not applied"

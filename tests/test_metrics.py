@@ -45,7 +45,7 @@ def test_any_scalp_is_right_for_any_scalp_class_without_crediting_one_and_wrong_
 
 
 def test_visible_targets_hide_unseen_zones_and_ignore_the_forehead_edge() -> None:
-    from smpvision.synth.overview import HIDDEN_SCALP_EDGE, HIDDEN_VISIBLE, HIDDEN_ZONE
+    from smpvision.synth.scene import HIDDEN_SCALP_EDGE, HIDDEN_VISIBLE, HIDDEN_ZONE
     from training.metrics import ANY_SCALP, visible_zone_targets
 
     zones = np.array([0, 1, 2, 3, 4, 3, 0, 1], np.uint8)

@@ -213,7 +213,7 @@ def test_follicle_shadow_follows_the_hairs(monkeypatch: pytest.MonkeyPatch) -> N
 def test_hidden_marks_only_scalp_zones_the_pixels_do_not_show(render_sample: Callable[..., Any]) -> None:
     """Sample.hidden (renderer v6): HIDDEN_ZONE only on hair / thinning / bald, the forehead-edge band only
     on the head; close-ups carry none. Over a few long-hair heads with loss, some bald scalp is covered."""
-    from smpvision.synth.overview import HIDDEN_SCALP_EDGE, HIDDEN_ZONE
+    from smpvision.synth.scene import HIDDEN_SCALP_EDGE, HIDDEN_ZONE
 
     covered_bald = 0
     for i in range(40):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from smpvision.contracts import IGNORE_INDEX, ZONE_CLASSES
-from smpvision.synth.overview import HIDDEN_SCALP_EDGE, HIDDEN_ZONE
+from smpvision.synth.scene import HIDDEN_SCALP_EDGE, HIDDEN_ZONE
 
 LOSS_CLASSES = ("thinning", "bald", "scar")  # the classes the acceptance bar averages
 # Close-up target "scalp, one of hair / thinning / bald": the loss asks for their summed probability.

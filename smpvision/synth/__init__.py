@@ -38,7 +38,8 @@ class Sample:
     # (size, size) uint8 label visibility, None where every label shows: HIDDEN_ZONE where the pixel is
     # scalp but its hair / thinning / bald zone cannot be seen (long hair lying over bald scalp, shaved
     # white hair), HIDDEN_SCALP_EDGE where not even scalp vs background can (bald scalp running into the
-    # forehead). Training and scoring use it (training.metrics.visible_zone_targets); label files do not.
+    # forehead); the values are in synth.scene. Training and scoring use it
+    # (training.metrics.visible_zone_targets); label files do not.
     hidden: np.ndarray | None = None
 
     @property

@@ -17,7 +17,7 @@ import numpy as np
 from ..analysis.calibration import CARD_RECT_MM, GREY_PATCH_LAB, MARKER_ID, MARKER_SIDE_MM, draw_card
 from .camera import apply_geometry
 from .color import lab_to_rgb
-from .scene import RenderedScene
+from .scene import HIDDEN_VISIBLE, RenderedScene
 
 MARKER_STREAM = 0x6D61726B  # "mark": the card's generator is independent of the photo's own draws
 PAPER_LAB = (95.0, 0.0, 0.0)  # office paper reflects less than the sensor's white
@@ -65,7 +65,7 @@ def place_card(rng: np.random.Generator, scene: RenderedScene) -> np.ndarray:
     hidden = alpha > 0.5
     scene.zones[hidden] = 0
     if scene.hidden is not None:  # the card itself is plainly visible background
-        scene.hidden[hidden] = 0
+        scene.hidden[hidden] = HIDDEN_VISIBLE
     if len(scene.hairs):
         xi = np.clip(np.round(scene.hairs[:, 0]).astype(np.int64), 0, size - 1)
         yi = np.clip(np.round(scene.hairs[:, 1]).astype(np.int64), 0, size - 1)

@@ -15,7 +15,15 @@ from .hair import splat_strands, strand_budget
 from .noise import smooth_noise
 from .patterns import BALD_MAX, LossPattern, hairline_elevation, sample_pattern, unit, zones_from_density
 from .scars import blob_mask, random_walk_mask, relief_shading, scar_rgb
-from .scene import RenderedScene, backdrop, draw_hands, marker_lines, sample_exits
+from .scene import (
+    HIDDEN_SCALP_EDGE,
+    HIDDEN_ZONE,
+    RenderedScene,
+    backdrop,
+    draw_hands,
+    marker_lines,
+    sample_exits,
+)
 
 HEAD_RADIUS_MM = 85.0
 # camera azimuth/elevation ranges (degrees) per region; azimuth 0 = in front of the face
@@ -28,7 +36,6 @@ REGION_CAMERA: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
 }
 WHORL = unit(180, 68)
 # Label visibility (RenderedScene.hidden): what a zone's pixels must show for its class to be learnable.
-HIDDEN_VISIBLE, HIDDEN_ZONE, HIDDEN_SCALP_EDGE = 0, 1, 2
 COVERED_BALD = 0.3  # strand coverage over bald scalp from which it reads as thinning or hair
 COVERED_THINNING = 0.8  # ... over thinning scalp from which it reads as full hair
 HAIR_CONTRAST_MIN = 0.02  # mean |luma change| (0..1) hair must make to skin for the zone to show

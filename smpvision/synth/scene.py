@@ -9,6 +9,10 @@ import numpy as np
 
 from .noise import smooth_noise
 
+# RenderedScene.hidden values: the drawn zone shows; scalp whose hair / thinning / bald zone does not show;
+# not even scalp vs background shows (bald scalp running into the forehead)
+HIDDEN_VISIBLE, HIDDEN_ZONE, HIDDEN_SCALP_EDGE = 0, 1, 2
+
 
 @dataclass
 class RenderedScene:
@@ -23,7 +27,7 @@ class RenderedScene:
     # (H, W) float32 relative hair density D the zones were thresholded from (1 = the client's full
     # density); a training target, not part of the label files
     relative_density: np.ndarray | None = None
-    # (H, W) uint8: where the drawn zone cannot be seen in the pixels (HIDDEN_* in synth/__init__); None
+    # (H, W) uint8: where the drawn zone cannot be seen in the pixels (HIDDEN_* below); None
     # where every label is visible (close-ups, no-scalp scenes)
     hidden: np.ndarray | None = None
 
