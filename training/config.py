@@ -57,6 +57,8 @@ class ModelConfig:
     density_decoder: str = "shared"
     # "separate" only: share of the density losses' gradient that reaches the backbone (0 = none)
     density_backbone_grad: float = 1.0
+    # "separate" only: the density decoder's channels (0 = width); narrower costs less at stride 4
+    density_width: int = 0
 
 
 @dataclass
@@ -67,6 +69,10 @@ class OptimConfig:
     weight_decay: float = 1e-4
     warmup_steps: int = 200
     max_minutes: float = 0.0  # wall-time budget; 0 = none. The LR schedule ends at whichever budget binds
+    # BatchNorm layers keep their running statistics and normalise with them while training (eval mode;
+    # their scale and shift still learn). Needed to fine-tune weights recovered from an ONNX file, where
+    # each BatchNorm was folded into its convolution (training/from_onnx.py)
+    freeze_batchnorm: bool = False
 
 
 @dataclass

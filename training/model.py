@@ -83,6 +83,7 @@ class FPNSegmenter(nn.Module):
         relative_density: bool = False,
         density_decoder: str = "shared",
         density_backbone_grad: float = 1.0,
+        density_width: int = 0,
     ):
         super().__init__()
         if density_decoder not in DENSITY_DECODERS:
@@ -92,7 +93,10 @@ class FPNSegmenter(nn.Module):
         self.lateral = nn.ModuleList(nn.Conv2d(c, width, 1) for c in channels)
         self.smooth = nn.Sequential(_separable(width), _separable(width))
         self.zones_head = nn.Conv2d(width, num_classes, 1)
-        self.density_head = nn.Conv2d(width, 1, 1)
+        # a separate density decoder may be narrower (density_width; 0 = width): at stride 4 its two
+        # separable blocks cost as much as the shared decoder's, which put int8 over its 20 ms target
+        dw = (density_width or width) if density_decoder == "separate" else width
+        self.density_head = nn.Conv2d(dw, 1, 1)
         # start near "almost no hair" so early steps do not predict huge counts on close-ups
         nn.init.constant_(self.density_head.bias, -4.0)
         # Hair / thinning / bald are thresholds on the relative density D (synth.patterns). Regressing D
@@ -109,8 +113,8 @@ class FPNSegmenter(nn.Module):
         # shared-decoder checkpoint's parameters keep their order (init_from_checkpoint maps them by name).
         self.density_backbone_grad = density_backbone_grad
         if density_decoder == "separate":
-            self.density_lateral = nn.ModuleList(nn.Conv2d(c, width, 1) for c in channels)
-            self.density_smooth = nn.Sequential(_separable(width), _separable(width))
+            self.density_lateral = nn.ModuleList(nn.Conv2d(c, dw, 1) for c in channels)
+            self.density_smooth = nn.Sequential(_separable(dw), _separable(dw))
         else:
             self.density_lateral = self.density_smooth = None
         # added to the zone logits before the serving softmax; not a weight (set by export, never trained)
@@ -194,7 +198,7 @@ def _find_taps(features: nn.Sequential) -> tuple[list[int], list[int]]:
 
 @register_model("mobilenet_v3_small_fpn")
 def mobilenet_v3_small_fpn(width: int = 64, **options: object) -> nn.Module:
-    """options: FPNSegmenter's relative_density, density_decoder, density_backbone_grad."""
+    """options: FPNSegmenter's relative_density, density_decoder, density_backbone_grad, density_width."""
     return FPNSegmenter(tvm.mobilenet_v3_small(weights=None).features, width, **options)
 
 

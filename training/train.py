@@ -55,42 +55,50 @@ def build_model(cfg: TrainConfig) -> torch.nn.Module:
         relative_density=m.relative_density,
         density_decoder=m.density_decoder,
         density_backbone_grad=m.density_backbone_grad,
+        density_width=m.density_width,
     )
 
 
 # a separate density decoder's parameters start as copies of the shared decoder's
 _DENSITY_COPY_OF = {"density_lateral.": "lateral.", "density_smooth.": "smooth."}
+# a narrower separate density decoder (model.density_width) has no weights to copy: it starts fresh
+_DENSITY_BRANCH = ("density_lateral.", "density_smooth.", "density_head.")
 
 
-def _source_name(name: str, available: dict) -> str | None:
-    if name in available:
-        return name
-    for new, old in _DENSITY_COPY_OF.items():
-        if name.startswith(new) and old + name[len(new) :] in available:
-            return old + name[len(new) :]
-    return None
+def _source_name(name: str, shape: torch.Size, available: dict) -> str | None:
+    """The checkpoint tensor that `name` starts from: itself, or the shared decoder's for a separate
+    density decoder; None when there is none of that shape."""
+    candidates = [name] + [
+        old + name[len(new) :] for new, old in _DENSITY_COPY_OF.items() if name.startswith(new)
+    ]
+    return next((c for c in candidates if c in available and available[c].shape == shape), None)
 
 
 def init_from_checkpoint(model: torch.nn.Module, opt: torch.optim.Optimizer, path: str | Path) -> dict:
     """Load another run's checkpoint into this (possibly wider) network and optimizer, matching
     parameters, buffers and Adam moments by name; returns the checkpoint (for step, clock and stages).
-    Every tensor of `model` must be found in the checkpoint or be a copy named in _DENSITY_COPY_OF.
+    Every tensor of `model` must be found in the checkpoint, be a copy named in _DENSITY_COPY_OF, or belong
+    to a density decoder narrower than the checkpoint's (those keep their fresh initialisation).
     The optimizer has one parameter group, as `fit` builds it."""
     ckpt = torch.load(path, map_location="cpu", weights_only=False)
     old_state = ckpt["model"]
     new_state = model.state_dict()
-    missing = [k for k in new_state if _source_name(k, old_state) is None]
+    sources = {k: _source_name(k, v.shape, old_state) for k, v in new_state.items()}
+    if any(src is None for k, src in sources.items() if k.startswith(_DENSITY_BRANCH)):
+        # another width: none of the branch is copied (a head bias of the right shape would still not fit)
+        sources.update({k: None for k in sources if k.startswith(_DENSITY_BRANCH)})
+    missing = [k for k, src in sources.items() if src is None and not k.startswith(_DENSITY_BRANCH)]
     if missing:
         raise ValueError(f"{path}: no weights for {', '.join(missing[:5])}; it is another kind of network")
-    model.load_state_dict({k: old_state[_source_name(k, old_state)] for k in new_state})
+    model.load_state_dict({k: old_state[src] if src else new_state[k] for k, src in sources.items()})
     # optimizer state is keyed by parameter position: map positions through the parameter names
     old_model = build_model(from_dict(TrainConfig, ckpt["config"]))
     old_index = {name: i for i, (name, _) in enumerate(old_model.named_parameters())}
     old_opt = ckpt["optimizer"]
     state = {}
     for i, (name, _) in enumerate(model.named_parameters()):
-        j = old_index[_source_name(name, old_index)]
-        if j in old_opt["state"]:
+        j = old_index.get(sources[name]) if sources[name] else None
+        if j is not None and j in old_opt["state"]:
             state[i] = {k: v.clone() if torch.is_tensor(v) else v for k, v in old_opt["state"][j].items()}
     group = {**old_opt["param_groups"][0], "params": list(range(len(list(model.parameters()))))}
     opt.load_state_dict({"state": state, "param_groups": [group]})
@@ -168,9 +176,10 @@ def validate(model: torch.nn.Module, samples: list, device: torch.device, closeu
         zones = out["zones"][0].argmax(0).to(torch.uint8).cpu().numpy()
         return SimpleNamespace(zones=zones, hair_count=float(out["density"].sum()))
 
+    was_training = model.training
     model.eval()
     scores = score_samples(samples, segment, closeup_policy=closeup_zones)["all"]
-    model.train()
+    model.train(was_training)
     return {
         "val_miou": scores["miou_thinning_bald_scar"],
         "val_count_median": scores["hair_count"]["median_rel_error"],
@@ -224,7 +233,7 @@ def fit(cfg: TrainConfig, resume: bool = True) -> Path:
     start_step = step
     progress = Progress(cfg.optim.steps - start_step, f"train (from step {start_step})")
     t_start = time.time() - elapsed
-    net.train()
+    set_train_mode(net, cfg)
     for batch in loader:
         elapsed = _agreed_elapsed(time.time() - t_start, device)
         if step >= cfg.optim.steps or (cfg.optim.max_minutes > 0 and elapsed >= 60 * cfg.optim.max_minutes):
@@ -255,6 +264,7 @@ def fit(cfg: TrainConfig, resume: bool = True) -> Path:
                         **validate(model, val, device, cfg.data.closeup_zones),
                     }
                 )
+                set_train_mode(model, cfg)
                 _save(ckpt_path, model, opt, step, elapsed, cfg, stages)
     if rank == 0:
         final = validate(model, val, device, cfg.data.closeup_zones)
@@ -266,6 +276,15 @@ def fit(cfg: TrainConfig, resume: bool = True) -> Path:
         dist.barrier()
         dist.destroy_process_group()
     return ckpt_path
+
+
+def set_train_mode(model: torch.nn.Module, cfg: TrainConfig) -> None:
+    """Training mode, with every BatchNorm in eval mode when cfg.optim.freeze_batchnorm."""
+    model.train()
+    if cfg.optim.freeze_batchnorm:
+        for module in model.modules():
+            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+                module.eval()
 
 
 def _agreed_elapsed(elapsed: float, device: torch.device) -> float:

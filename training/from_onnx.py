@@ -1,0 +1,170 @@
+"""A training checkpoint recovered from an exported ONNX file, so a shipped model can be fine-tuned when the
+run that made it is gone.
+
+    python -m training.from_onnx smpvision/models/smpvision-zones.onnx runs/recovered/last.pt \
+        [--elapsed-minutes 66]
+
+The network is rebuilt from the training config in the file's metadata, and every convolution's weights
+are read from the Conv node that runs it (graph order = execution order, checked shape by shape). The
+export folded each BatchNorm into the convolution before it, so the recovered BatchNorm is the identity
+plus the folded bias: exact in eval mode, and it must stay in eval mode to fine-tune
+(`optim.freeze_batchnorm=true`): its batch statistics would undo the folded scale. Adam's moments are not
+in the file: a fine-tune starts them afresh. The training stages come from `smpvision.training_data`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from training.config import TrainConfig, from_dict, to_dict
+from training.export import ServingModel, ort_parity
+from training.train import build_model
+
+_STAGE = re.compile(
+    r"(?P<views>\d+) augmented views at (?P<size>\d+) px, (?P<closeup>\d+)% close-ups "
+    r"\((?:renderer v(?P<renderer>\d+)|renderer version not recorded)\)(?P<folders>(?:, folder [^;]+)?)"
+)
+
+
+def stages_from_summary(summary: str, views_per_step: int) -> list[dict]:
+    """The stages `training.export.training_summary` wrote, read back (steps = views / views per step)."""
+    stages, step = [], 0
+    for m in _STAGE.finditer(summary):
+        steps = int(m["views"]) // views_per_step
+        folders = [f.strip() for f in m["folders"].split(", folder ") if f.strip()] if m["folders"] else []
+        stages.append(
+            {
+                "from_step": step,
+                "to_step": step + steps,
+                "renderer": int(m["renderer"]) if m["renderer"] else None,
+                "size": int(m["size"]),
+                "closeup_fraction": int(m["closeup"]) / 100,
+                "folders": folders,
+                "views_per_step": views_per_step,
+            }
+        )
+        step += steps
+    if not stages:
+        raise ValueError(f"no training stages in {summary!r}")
+    return stages
+
+
+def _execution_order(model: nn.Module) -> list[nn.Module]:
+    """Conv2d and BatchNorm2d modules in the order a forward pass runs them."""
+    order: list[nn.Module] = []
+    hooks = [
+        m.register_forward_hook(lambda mod, *_: order.append(mod))
+        for m in model.modules()
+        if isinstance(m, nn.Conv2d | nn.BatchNorm2d)
+    ]
+    model.eval()
+    with torch.no_grad():
+        model(torch.zeros(1, 3, 64, 64), probabilities=True)
+    for h in hooks:
+        h.remove()
+    return order
+
+
+def recover_network(path: str | Path) -> tuple[nn.Module, TrainConfig, dict[str, str]]:
+    """The torch network whose eval-mode outputs equal the ONNX file's; with its config and metadata."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph_model = onnx.load(str(path))
+    if any(n.op_type in ("DequantizeLinear", "QLinearConv") for n in graph_model.graph.node):
+        raise ValueError(f"{path} is quantized (int8): recover from the fp32 file it was made from")
+    meta = {p.key: p.value for p in graph_model.metadata_props}
+    cfg = from_dict(TrainConfig, json.loads(meta["smpvision.training_config"]))
+    net = build_model(cfg)
+    if "smpvision.zone_logit_bias" in meta:
+        net.serving_zone_bias = torch.tensor(json.loads(meta["smpvision.zone_logit_bias"]))
+    values = {t.name: numpy_helper.to_array(t) for t in graph_model.graph.initializer}
+    for node in graph_model.graph.node:
+        if node.op_type == "Constant":
+            values[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+        elif node.op_type == "Identity" and node.input[0] in values:  # the exporter's shared copies
+            values[node.output[0]] = values[node.input[0]]
+    # the first Conv is the normalisation inside the graph (training.model.preprocess), not a module
+    conv_nodes = [n for n in graph_model.graph.node if n.op_type == "Conv"][1:]
+    order = _execution_order(net)
+    convs = [m for m in order if isinstance(m, nn.Conv2d)]
+    if len(convs) != len(conv_nodes):
+        raise ValueError(f"{path}: {len(conv_nodes)} Conv nodes for {len(convs)} convolutions in the network")
+    folded_into = {  # BatchNorm → the convolution that ran just before it
+        order[i + 1]: m for i, m in enumerate(order[:-1]) if isinstance(order[i + 1], nn.BatchNorm2d)
+    }
+    bn_of = {id(conv): bn for bn, conv in folded_into.items()}
+    with torch.no_grad():
+        for conv, node in zip(convs, conv_nodes, strict=True):
+            weight = torch.from_numpy(values[node.input[1]].copy())
+            if weight.shape != conv.weight.shape:
+                raise ValueError(
+                    f"{path}: Conv node {node.name} has weights {tuple(weight.shape)}, the "
+                    f"network expects {tuple(conv.weight.shape)}"
+                )
+            conv.weight.copy_(weight)
+            bias = torch.from_numpy(values[node.input[2]].copy()) if len(node.input) > 2 else None
+            bn = bn_of.get(id(conv))
+            if bn is not None:  # identity normalisation, the folded shift as its bias
+                bn.running_mean.zero_()
+                bn.running_var.fill_(1.0 - bn.eps)
+                bn.weight.fill_(1.0)
+                bn.bias.copy_(bias if bias is not None else torch.zeros_like(bn.bias))
+            elif conv.bias is not None:
+                conv.bias.copy_(bias)
+    return net.eval(), cfg, meta
+
+
+def checkpoint_from_onnx(path: str | Path, out: str | Path, elapsed_minutes: float = 0.0) -> dict:
+    """Write a checkpoint that `smpvision train init_from=OUT` starts from; returns its parity figures.
+
+    The checkpoint's config sets optim.freeze_batchnorm (required, see the module docstring)."""
+    net, cfg, meta = recover_network(path)
+    zones_diff, density_diff = ort_parity(ServingModel(net).eval(), Path(path), (200, 328))
+    if zones_diff > 1e-3 or density_diff > 1e-3:
+        raise RuntimeError(f"recovered network disagrees with {path}: {zones_diff:.1e}, {density_diff:.1e}")
+    cfg.optim.freeze_batchnorm = True
+    stages = stages_from_summary(meta["smpvision.training_data"], cfg.optim.batch_size)
+    net.serving_zone_bias = None  # an export-time choice, not a weight: a fine-tune refits it
+    opt = torch.optim.AdamW(net.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
+    ckpt = {
+        "model": net.state_dict(),
+        "optimizer": opt.state_dict(),
+        "step": stages[-1]["to_step"],
+        "elapsed_s": 60.0 * elapsed_minutes,
+        "world_size": 1,
+        "config": to_dict(cfg),
+        "stages": stages,
+        "recovered_from": {"onnx": str(path), "weights_sha256": meta.get("smpvision.weights_sha256")},
+    }
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    torch.save(ckpt, out)
+    return {"zones_max_diff": zones_diff, "density_max_rel_diff": density_diff, "step": ckpt["step"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("onnx", type=Path, help="an fp32 ONNX file written by `smpvision export`")
+    ap.add_argument("out", type=Path, help="checkpoint to write (e.g. runs/recovered/last.pt)")
+    ap.add_argument(
+        "--elapsed-minutes",
+        type=float,
+        default=0.0,
+        help="training minutes the model already had (not in the file; a max_minutes LR schedule uses it)",
+    )
+    args = ap.parse_args(argv)
+    if not args.onnx.is_file():
+        ap.error(f"{args.onnx}: no such file")
+    report = checkpoint_from_onnx(args.onnx, args.out, args.elapsed_minutes)
+    print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
