@@ -6,10 +6,14 @@ run that made it is gone.
 
 The network is rebuilt from the training config in the file's metadata, and every convolution's weights
 are read from the Conv node that runs it (graph order = execution order, checked shape by shape). The
-export folded each BatchNorm into the convolution before it, so the recovered BatchNorm is the identity
-plus the folded bias: exact in eval mode, and it must stay in eval mode to fine-tune
-(`optim.freeze_batchnorm=true`): its batch statistics would undo the folded scale. Adam's moments are not
-in the file: a fine-tune starts them afresh. The training stages come from `smpvision.training_data`.
+export folded each BatchNorm into the convolution before it, so a recovered BatchNorm is at first the
+identity plus the folded bias: exact in eval mode, but in training mode its batch statistics would undo the
+folded scale. So its statistics are then measured on rendered calibration scenes (never training or
+held-out seeds) and the BatchNorm is rewritten to normalise by them and scale back (γ = √(var + eps),
+β = shift + mean): eval outputs are unchanged, and training mode sees the statistics it expects.
+`--calibration-images 0` skips that; fine-tune such a checkpoint with `optim.freeze_batchnorm=true`.
+Adam's moments are not in the file: a fine-tune starts them afresh. The training stages come from
+`smpvision.training_data`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -121,15 +126,63 @@ def recover_network(path: str | Path) -> tuple[nn.Module, TrainConfig, dict[str,
     return net.eval(), cfg, meta
 
 
-def checkpoint_from_onnx(path: str | Path, out: str | Path, elapsed_minutes: float = 0.0) -> dict:
+@torch.no_grad()
+def calibrate_batchnorm(net: nn.Module, images: list[np.ndarray], batch: int = 8) -> None:
+    """Give every BatchNorm the per-channel mean m and variance v of its input over `images` (uint8 HWC, one
+    size), keeping its eval-mode output s·x + t (s = γ / √(v₀ + eps), t = β − s·m₀): γ' = s·√(v + eps),
+    β' = t + s·m."""
+    from training.model import preprocess
+
+    sums: dict[nn.Module, list[torch.Tensor]] = {}
+
+    def record(module: nn.Module, inputs: tuple[torch.Tensor]) -> None:
+        x = inputs[0].double()
+        zeros = torch.zeros(x.shape[1], dtype=torch.float64)
+        acc = sums.setdefault(module, [zeros, zeros.clone(), 0])  # sum, sum of squares, count
+        acc[0] = acc[0] + x.sum((0, 2, 3))
+        acc[1] = acc[1] + (x * x).sum((0, 2, 3))
+        acc[2] += x.numel() // x.shape[1]
+
+    bns = [m for m in net.modules() if isinstance(m, nn.BatchNorm2d)]
+    hooks = [m.register_forward_pre_hook(record) for m in bns]
+    net.eval()
+    for i in range(0, len(images), batch):
+        net(preprocess(torch.from_numpy(np.stack(images[i : i + batch]))), probabilities=True)
+    for h in hooks:
+        h.remove()
+    for bn in bns:
+        total, squares, n = sums[bn]
+        mean = total / n
+        var = (squares / n - mean * mean).clamp_min(0)
+        old_scale = bn.weight.double() / (bn.running_var.double() + bn.eps).sqrt()
+        old_shift = bn.bias.double() - old_scale * bn.running_mean.double()
+        new_std = (var + bn.eps).sqrt()
+        bn.running_mean.copy_(mean)
+        bn.running_var.copy_(var)
+        bn.weight.copy_(old_scale * new_std)
+        bn.bias.copy_(old_shift + old_scale * mean)
+
+
+def checkpoint_from_onnx(
+    path: str | Path, out: str | Path, elapsed_minutes: float = 0.0, calibration_images: int = 64
+) -> dict:
     """Write a checkpoint that `smpvision train init_from=OUT` starts from; returns its parity figures.
 
-    The checkpoint's config sets optim.freeze_batchnorm (required, see the module docstring)."""
+    With calibration_images=0 the BatchNorms stay identities and the checkpoint's config sets
+    optim.freeze_batchnorm (required then, see the module docstring)."""
+    from smpvision.synth import render_sample
+    from training.seeds import CALIBRATION_TAG
+
     net, cfg, meta = recover_network(path)
+    if calibration_images > 0:  # a seed range of the calibration space that int8 calibration does not use
+        d = cfg.data
+        scenes = [render_sample((CALIBRATION_TAG, 10_000 + i), d.size, closeup_fraction=d.closeup_fraction)
+                  for i in range(calibration_images)]  # fmt: skip
+        calibrate_batchnorm(net, [s.image for s in scenes])
     zones_diff, density_diff = ort_parity(ServingModel(net).eval(), Path(path), (200, 328))
     if zones_diff > 1e-3 or density_diff > 1e-3:
         raise RuntimeError(f"recovered network disagrees with {path}: {zones_diff:.1e}, {density_diff:.1e}")
-    cfg.optim.freeze_batchnorm = True
+    cfg.optim.freeze_batchnorm = calibration_images == 0
     stages = stages_from_summary(meta["smpvision.training_data"], cfg.optim.batch_size)
     net.serving_zone_bias = None  # an export-time choice, not a weight: a fine-tune refits it
     opt = torch.optim.AdamW(net.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
@@ -158,10 +211,19 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="training minutes the model already had (not in the file; a max_minutes LR schedule uses it)",
     )
+    ap.add_argument(
+        "--calibration-images",
+        type=int,
+        default=64,
+        help="rendered scenes to measure BatchNorm statistics on (0: keep the folded identity BatchNorms, "
+        "then fine-tune with optim.freeze_batchnorm=true)",
+    )
     args = ap.parse_args(argv)
     if not args.onnx.is_file():
         ap.error(f"{args.onnx}: no such file")
-    report = checkpoint_from_onnx(args.onnx, args.out, args.elapsed_minutes)
+    if args.calibration_images < 0:
+        ap.error("--calibration-images must be 0 or more")
+    report = checkpoint_from_onnx(args.onnx, args.out, args.elapsed_minutes, args.calibration_images)
     print(json.dumps(report))
     return 0
 
