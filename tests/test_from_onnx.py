@@ -127,6 +127,10 @@ def test_int8_file_and_missing_file_are_refused(exported, tmp_path: Path, capsys
     with pytest.raises(SystemExit):
         main([str(tmp_path / "nothing.onnx"), str(tmp_path / "x.pt")])
     assert "no such file" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:  # one line naming the fix, not a traceback
+        main([str(int8), str(tmp_path / "x.pt")])
+    assert exit_info.value.code == 1 and "fp32 file" in capsys.readouterr().err
+    assert not (tmp_path / "x.pt").exists()
 
 
 def test_narrower_density_decoder_starts_fresh_from_a_shared_checkpoint(tmp_path: Path) -> None:

@@ -85,6 +85,10 @@ def recover_network(path: str | Path) -> tuple[nn.Module, TrainConfig, dict[str,
     if any(n.op_type in ("DequantizeLinear", "QLinearConv") for n in graph_model.graph.node):
         raise ValueError(f"{path} is quantized (int8): recover from the fp32 file it was made from")
     meta = {p.key: p.value for p in graph_model.metadata_props}
+    if "smpvision.training_config" not in meta:
+        raise ValueError(
+            f"{path} has no smpvision.training_config metadata: not written by `smpvision export`"
+        )
     cfg = from_dict(TrainConfig, json.loads(meta["smpvision.training_config"]))
     net = build_model(cfg)
     if "smpvision.zone_logit_bias" in meta:
@@ -223,7 +227,10 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"{args.onnx}: no such file")
     if args.calibration_images < 0:
         ap.error("--calibration-images must be 0 or more")
-    report = checkpoint_from_onnx(args.onnx, args.out, args.elapsed_minutes, args.calibration_images)
+    try:
+        report = checkpoint_from_onnx(args.onnx, args.out, args.elapsed_minutes, args.calibration_images)
+    except (ValueError, RuntimeError) as err:  # not our file, int8, or the recovery disagrees: say which
+        ap.exit(1, f"from_onnx: {err}\n")
     print(json.dumps(report))
     return 0
 
