@@ -94,7 +94,8 @@ class FPNSegmenter(nn.Module):
         self.smooth = nn.Sequential(_separable(width), _separable(width))
         self.zones_head = nn.Conv2d(width, num_classes, 1)
         # a separate density decoder may be narrower (density_width; 0 = width): at stride 4 its two
-        # separable blocks cost as much as the shared decoder's, which put int8 over its 20 ms target
+        # separable blocks cost as much as the shared decoder's (+19 % int8 instructions at width 64,
+        # MODEL_CARD.md "Speed"), which puts int8 at the edge of its 20 ms target
         dw = (density_width or width) if density_decoder == "separate" else width
         self.density_head = nn.Conv2d(dw, 1, 1)
         # start near "almost no hair" so early steps do not predict huge counts on close-ups

@@ -84,10 +84,12 @@ def init_from_checkpoint(model: torch.nn.Module, opt: torch.optim.Optimizer, pat
     old_state = ckpt["model"]
     new_state = model.state_dict()
     sources = {k: _source_name(k, v.shape, old_state) for k, v in new_state.items()}
-    if any(src is None for k, src in sources.items() if k.startswith(_DENSITY_BRANCH)):
+    # only a separate density decoder may start fresh; startswith(()) is always False
+    branch = _DENSITY_BRANCH if getattr(model, "density_lateral", None) is not None else ()
+    if any(src is None for k, src in sources.items() if k.startswith(branch)):
         # another width: none of the branch is copied (a head bias of the right shape would still not fit)
-        sources.update({k: None for k in sources if k.startswith(_DENSITY_BRANCH)})
-    missing = [k for k, src in sources.items() if src is None and not k.startswith(_DENSITY_BRANCH)]
+        sources.update({k: None for k in sources if k.startswith(branch)})
+    missing = [k for k, src in sources.items() if src is None and not k.startswith(branch)]
     if missing:
         raise ValueError(f"{path}: no weights for {', '.join(missing[:5])}; it is another kind of network")
     model.load_state_dict({k: old_state[src] if src else new_state[k] for k, src in sources.items()})
