@@ -3,12 +3,12 @@
     python benchmarks/instructions.py MODEL.onnx [MODEL.onnx ...] [--size 512x512] [--json FILE]
 
 Wall-clock latency here drifts by ±20 % or more between runs (other tenants share the host), which is more
-than two networks of similar size differ by. callgrind counts the instructions the CPU executes, the same
-on every run of the same binary and input. Each model runs in ONNX Runtime on one thread with spinning off
-(a spinning thread pool adds instructions that do no work), once with 1 inference and once with 3; the
-difference / 2 is the cost of one inference, without start-up. Needs valgrind (Debian package); about a
-minute per model. Instructions are not milliseconds (cache misses and vector width differ by operator), so
-compare models by the ratio, and read milliseconds from benchmarks/latency.py.
+than two networks of similar size differ by. callgrind counts the instructions the CPU executes, which
+repeat to within about 0.3 % for the same binary and input. Each model runs in ONNX Runtime on one thread
+with spinning off (a spinning thread pool adds instructions that do no work), once with 1 inference and
+once with 3; the difference / 2 is the cost of one inference, without start-up. Needs valgrind (Debian
+package); about a minute per model. Instructions are not milliseconds (cache misses and vector width
+differ by operator), so compare models by the ratio, and read milliseconds from benchmarks/latency.py.
 """
 
 from __future__ import annotations
