@@ -151,3 +151,9 @@ def test_narrower_density_decoder_starts_fresh_from_a_shared_checkpoint(tmp_path
     assert b[1].shape == a[1].shape
     params = dict(net.named_parameters())
     assert params["density_head.weight"] not in opt.state  # no moments to carry over
+    # only a separate decoder may start fresh: a shared-decoder network whose density head does not fit
+    # the checkpoint's is another kind of network
+    narrow_ckpt = fit(tiny_config(tmp_path / "c", steps=1, extra=narrow))
+    shared = build_model(tiny_config(tmp_path / "d"))
+    with pytest.raises(ValueError, match="density_head"):
+        init_from_checkpoint(shared, torch.optim.AdamW(shared.parameters()), narrow_ckpt)

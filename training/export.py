@@ -236,11 +236,12 @@ def quantize_int8(
             per_channel=True,
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
-            # the graph's tail (softmax, softplus and the Resize to input size after them) stays float:
-            # quantizing it costs accuracy in the probabilities and the tiny close-up densities. Relu,
-            # Resize and Concat inside the network are quantized: left in float, each was wrapped in
-            # dequantize/quantize nodes; with them, 5 % fewer instructions and argmax agreement with fp32
-            # 97.6 → 98.1 % on 40 rendered scenes (MODEL_CARD.md, "int8 variant")
+            # the graph's tail stays float: softmax and softplus are not in this list, so the Resize to
+            # input size that reads them is not quantized either (quantizing them costs accuracy in the
+            # probabilities and the tiny close-up densities). Relu, Resize and Concat inside the network
+            # are: left in float, each was wrapped in dequantize/quantize nodes; with them, 5 % fewer
+            # instructions and argmax agreement with fp32 97.6 → 98.1 % on 40 rendered scenes
+            # (MODEL_CARD.md, "Re-quantized int8")
             op_types_to_quantize=[
                 *("Conv", "MatMul", "Add", "Mul", "HardSigmoid", "GlobalAveragePool"),
                 *("Relu", "Resize", "Concat"),

@@ -105,10 +105,9 @@ def recover_network(path: str | Path) -> tuple[nn.Module, TrainConfig, dict[str,
     convs = [m for m in order if isinstance(m, nn.Conv2d)]
     if len(convs) != len(conv_nodes):
         raise ValueError(f"{path}: {len(conv_nodes)} Conv nodes for {len(convs)} convolutions in the network")
-    folded_into = {  # BatchNorm → the convolution that ran just before it
-        order[i + 1]: m for i, m in enumerate(order[:-1]) if isinstance(order[i + 1], nn.BatchNorm2d)
-    }
-    bn_of = {id(conv): bn for bn, conv in folded_into.items()}
+    # convolution → the BatchNorm that ran just after it (folded into it by the export)
+    pairs = zip(order[:-1], order[1:], strict=True)
+    bn_of = {id(m): nxt for m, nxt in pairs if isinstance(nxt, nn.BatchNorm2d)}
     with torch.no_grad():
         for conv, node in zip(convs, conv_nodes, strict=True):
             weight = torch.from_numpy(values[node.input[1]].copy())
