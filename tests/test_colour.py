@@ -159,7 +159,8 @@ _FAMILY = {
 
 def test_rendered_hair_families():
     """Overviews of unshaved black, blond and grey/white hair: the estimated name is in the right
-    family. Measured on this scan (renderer v4): 23 of 24 (the one miss: blond read as brown)."""
+    family. Measured on this scan (renderer v4): 23 of 24 with the old top brightness band (the miss: blond
+    read as brown), 22 of 24 with the middle band now used (a grey head read as dark brown as well)."""
     hits, n = 0, 0
     for i in range(80):
         s = render_sample((31, i), 192, kind="overview")
