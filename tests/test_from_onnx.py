@@ -67,6 +67,9 @@ def test_recovered_network_gives_the_onnx_outputs(exported) -> None:
 def test_training_stages_read_back_from_the_summary(exported) -> None:
     _, _, stages = exported
     assert stages_from_summary(training_summary(stages), stages[0]["views_per_step"]) == stages
+    one_device = [dict(stages[0], closeup_fraction=1.0, closeup_region="trichoscope"), stages[1]]
+    assert "(all trichoscope)" in training_summary(one_device)
+    assert stages_from_summary(training_summary(one_device), stages[0]["views_per_step"]) == one_device
     with pytest.raises(ValueError, match="no training stages"):
         stages_from_summary("hand-made weights", 2)
 

@@ -114,6 +114,34 @@ def test_eval_augment_keeps_all_points_and_moves_them_with_the_image(render_samp
         assert int(s.zones[int(round(y)), int(round(x))]) in set(item["zones"].numpy()[ys, xs].tolist())
 
 
+def test_closeup_region_fixes_the_device_of_every_close_up(tmp_path: Path, monkeypatch) -> None:
+    import training.data as data_module
+
+    calls: list[dict] = []
+    real = data_module.render_sample
+
+    def spy(seed, size, **kwargs):
+        calls.append(kwargs)
+        return real(seed, size, **kwargs)
+
+    monkeypatch.setattr(data_module, "render_sample", spy)
+    cfg = tiny_config(tmp_path, extra=("data.closeup_fraction=0.5", "data.closeup_region=macro"))
+    stream = iter(ScalpStream(cfg.data, seed=3))
+    for _ in range(12):
+        next(stream)
+    kinds = {c["kind"] for c in calls}
+    assert kinds == {"closeup", "overview"}  # both drawn at a 0.5 close-up share
+    assert all(c["region"] == ("macro" if c["kind"] == "closeup" else None) for c in calls)
+    # stages record it only when set, so the stages of earlier runs still compare equal
+    from training.train import training_stage
+
+    assert training_stage(cfg, 0, 1)["closeup_region"] == "macro"
+    assert "closeup_region" not in training_stage(tiny_config(tmp_path), 0, 1)
+    bad = tiny_config(tmp_path, extra=("data.closeup_region=phone",))
+    with pytest.raises(ValueError, match="closeup_region must be empty or one of trichoscope, macro"):
+        ScalpStream(bad.data)
+
+
 def test_stream_items_have_the_training_shapes(tmp_path: Path) -> None:
     cfg = tiny_config(tmp_path)
     item = next(iter(ScalpStream(cfg.data, seed=3)))

@@ -43,6 +43,9 @@ class DataConfig:
     # rendered whole-head zones the pixels do not show (synth Sample.hidden) are learnt as "some scalp
     # zone", or ignored at the bald-forehead edge; False learns the drawn zones everywhere
     visible_zones: bool = True
+    # "": close-ups from either device, as the renderer draws them; "trichoscope" or "macro": every
+    # rendered close-up from that one (a probe of what one kind of field teaches; MODEL_CARD.md, "v2.11")
+    closeup_region: str = ""
 
 
 @dataclass

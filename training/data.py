@@ -20,6 +20,7 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from smpvision.annotations import AnnotatedFolder
+from smpvision.contracts import CLOSEUP_REGIONS
 from smpvision.synth import render_sample
 from smpvision.synth.negative import render_negative
 
@@ -63,6 +64,10 @@ class ScalpStream(IterableDataset):
 
     def __init__(self, cfg: DataConfig, seed: int = 1, rank: int = 0, pool: int = 8) -> None:
         super().__init__()
+        if cfg.closeup_region and cfg.closeup_region not in CLOSEUP_REGIONS:
+            valid = ", ".join(CLOSEUP_REGIONS)
+            region = cfg.closeup_region
+            raise ValueError(f"data.closeup_region must be empty or one of {valid}, not {region!r}")
         self.cfg, self.seed, self.rank, self.pool_size = cfg, seed, rank, pool
         self.folders = [AnnotatedFolder(Path(f.path)) for f in cfg.folders]
         for source, folder in zip(cfg.folders, self.folders, strict=True):
@@ -88,11 +93,17 @@ class ScalpStream(IterableDataset):
                         counter += 1
                         pool.append([image, zones, np.zeros((0, 2), np.float32), None, self.cfg.reuse])
                         continue
-                    s = render_sample(
-                        (TRAIN_TAG, self.seed, self.rank, worker, counter),
-                        size=self.cfg.size,
-                        closeup_fraction=self.cfg.closeup_fraction,
-                    )
+                    seed = (TRAIN_TAG, self.seed, self.rank, worker, counter)
+                    if self.cfg.closeup_region:  # kind drawn here, so the close-up's device can be fixed
+                        closeup = rng.random() < self.cfg.closeup_fraction
+                        s = render_sample(
+                            seed,
+                            size=self.cfg.size,
+                            kind="closeup" if closeup else "overview",
+                            region=self.cfg.closeup_region if closeup else None,
+                        )
+                    else:  # the renderer draws kind and device (the stream of every run before the option)
+                        s = render_sample(seed, self.cfg.size, closeup_fraction=self.cfg.closeup_fraction)
                     counter += 1
                     zones = visible_zone_targets(s.zones, s.hidden) if self.cfg.visible_zones else s.zones
                     if self.cfg.closeup_zones == "ignore" and s.meta["view"]["kind"] == "closeup":

@@ -72,7 +72,9 @@ def training_summary(stages: list[dict]) -> str:
         renderer = "renderer version not recorded" if s["renderer"] is None else f"renderer v{s['renderer']}"
         views = (s["to_step"] - s["from_step"]) * s["views_per_step"]
         parts.append(
-            f"{views} augmented views at {s['size']} px, {s['closeup_fraction']:.0%} close-ups ({renderer})"
+            f"{views} augmented views at {s['size']} px, {s['closeup_fraction']:.0%} close-ups"
+            + (f" (all {s['closeup_region']})" if s.get("closeup_region") else "")
+            + f" ({renderer})"
             + "".join(f", folder {f}" for f in s["folders"])
         )
     return "procedural scalp renderer (smpvision.synth): " + "; then ".join(parts)

@@ -33,6 +33,7 @@ from training.train import build_model
 
 _STAGE = re.compile(
     r"(?P<views>\d+) augmented views at (?P<size>\d+) px, (?P<closeup>\d+)% close-ups "
+    r"(?:\(all (?P<region>\w+)\) )?"
     r"\((?:renderer v(?P<renderer>\d+)|renderer version not recorded)\)(?P<folders>(?:, folder [^;]+)?)"
 )
 
@@ -43,17 +44,18 @@ def stages_from_summary(summary: str, views_per_step: int) -> list[dict]:
     for m in _STAGE.finditer(summary):
         steps = int(m["views"]) // views_per_step
         folders = [f.strip() for f in m["folders"].split(", folder ") if f.strip()] if m["folders"] else []
-        stages.append(
-            {
-                "from_step": step,
-                "to_step": step + steps,
-                "renderer": int(m["renderer"]) if m["renderer"] else None,
-                "size": int(m["size"]),
-                "closeup_fraction": int(m["closeup"]) / 100,
-                "folders": folders,
-                "views_per_step": views_per_step,
-            }
-        )
+        stage = {
+            "from_step": step,
+            "to_step": step + steps,
+            "renderer": int(m["renderer"]) if m["renderer"] else None,
+            "size": int(m["size"]),
+            "closeup_fraction": int(m["closeup"]) / 100,
+            "folders": folders,
+            "views_per_step": views_per_step,
+        }
+        if m["region"]:
+            stage["closeup_region"] = m["region"]
+        stages.append(stage)
         step += steps
     if not stages:
         raise ValueError(f"no training stages in {summary!r}")

@@ -126,7 +126,7 @@ def training_stage(
     """What a stretch of training saw. A fine-tune on other data (another renderer version, size, close-up
     share or folders; or another batch size or process count, which changes the views per step) is a new
     stage, so the exported model's training summary can say what it learnt from."""
-    return {
+    stage = {
         "from_step": from_step,
         "to_step": from_step if to_step is None else to_step,
         "renderer": renderer,
@@ -135,6 +135,9 @@ def training_stage(
         "folders": [f"{f.path} (weight {f.weight})" for f in cfg.data.folders],
         "views_per_step": cfg.optim.batch_size * world,
     }
+    if cfg.data.closeup_region:  # only when set: stages recorded before the option stay equal
+        stage["closeup_region"] = cfg.data.closeup_region
+    return stage
 
 
 def checkpoint_stages(ckpt: dict) -> list[dict]:
