@@ -44,7 +44,8 @@ class DataConfig:
     # zone", or ignored at the bald-forehead edge; False learns the drawn zones everywhere
     visible_zones: bool = True
     # "": close-ups from either device, as the renderer draws them; "trichoscope" or "macro": every
-    # rendered close-up from that one (a probe of what one kind of field teaches; MODEL_CARD.md, "v2.11")
+    # rendered close-up from that one (a probe of what one kind of field teaches; MODEL_CARD.md, "v2.11").
+    # Training-time validation still draws both devices
     closeup_region: str = ""
 
 

@@ -124,8 +124,8 @@ def training_stage(
     to_step: int | None = None,
 ) -> dict:
     """What a stretch of training saw. A fine-tune on other data (another renderer version, size, close-up
-    share or folders; or another batch size or process count, which changes the views per step) is a new
-    stage, so the exported model's training summary can say what it learnt from."""
+    share, close-up device or folders; or another batch size or process count, which changes the views per
+    step) is a new stage, so the exported model's training summary can say what it learnt from."""
     stage = {
         "from_step": from_step,
         "to_step": from_step if to_step is None else to_step,
