@@ -63,13 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     single_exact, single_near, merged_exact, merged_near = [], [], [], []
     single_ita, merged_ita = [], []
     rows = []
+    options = AssessOptions(view="overview", tags=list(VIEWS))
     for c in range(args.clients):
         seed = heldout_seed(FIRST_SEED + c)
         samples = [render_sample(seed, args.size, kind="overview", region=v) for v in VIEWS]
         truth = samples[0].meta
-        options = AssessOptions(view="overview", tags=list(VIEWS))
-        result = assess([s.image for s in samples], options, segmenter=seg, names=list(VIEWS))
-        doc = result.to_dict()
+        doc = assess([s.image for s in samples], options, segmenter=seg, names=list(VIEWS)).to_dict()
         true_name, true_ita = truth["hair"]["name"], truth["skin"]["ita_deg"]
 
         names = []

@@ -30,7 +30,6 @@ import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # training.seeds without installing
@@ -69,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.run_at is not None and not args.run_at > 0:
         ap.error("--run-at must be a positive mm/px")
 
-    from smpvision.segmenter import Segmenter, SegmenterOptions
+    from smpvision.segmenter import Segmenter, SegmenterOptions, _resize
     from smpvision.synth import render_sample
     from training.seeds import heldout_seed
 
@@ -79,10 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     for i in range(args.n):
         s = render_sample(heldout_seed(i), args.render_size or seg.train_side, kind="closeup")
         image = s.image
-        if args.run_at is not None:
-            f = min(1.0, s.meta["mm_per_px"] / args.run_at)  # shrunk as the runtime shrinks close-ups
-            h, w = image.shape[:2]
-            image = cv2.resize(image, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)
+        if args.run_at is not None:  # shrunk by the runtime's own resize, never enlarged
+            image = _resize(image, min(1.0, s.meta["mm_per_px"] / args.run_at))
         _, density = seg.run(image)
         rows.append(
             {
@@ -95,25 +92,25 @@ def main(argv: list[str] | None = None) -> int:
         if (i + 1) % 40 == 0:
             print(f"  {i + 1}/{args.n} close-ups", file=sys.stderr)
 
-    def stats(select) -> dict:
-        sel = [r for r in rows if select(r)]
+    def stats(region: str | None = None, style: str | None = None, sparse: bool = False) -> dict:
+        sel = [
+            r
+            for r in rows
+            if region in (None, r["region"])
+            and style in (None, r["style"])
+            and (not sparse or r["true"] <= SPARSE_MAX)
+        ]  # group_stats leaves out frames without hairs
         return group_stats(
             np.array([r["true"] for r in sel], float), np.array([r["pred"] for r in sel], float)
         )
 
-    groups = {"all": stats(lambda r: True)}
+    groups = {"all": stats()}
     for region in ("trichoscope", "macro"):
-        groups[region] = stats(lambda r, g=region: r["region"] == g)
+        groups[region] = stats(region)
         for style in ("shaved", "short", "long"):
-            groups[f"{region} {style}"] = stats(
-                lambda r, g=region, st=style: r["region"] == g and r["style"] == st
-            )
-        groups[f"{region} sparse (<= {SPARSE_MAX})"] = stats(
-            lambda r, g=region: r["region"] == g and 0 < r["true"] <= SPARSE_MAX
-        )
-        groups[f"{region} shaved sparse"] = stats(
-            lambda r, g=region: r["region"] == g and r["style"] == "shaved" and 0 < r["true"] <= SPARSE_MAX
-        )
+            groups[f"{region} {style}"] = stats(region, style)
+        groups[f"{region} sparse (<= {SPARSE_MAX})"] = stats(region, sparse=True)
+        groups[f"{region} shaved sparse"] = stats(region, "shaved", sparse=True)
     print(f"{'group':30s} {'n':>4s} {'med rel':>8s} {'mean rel':>9s} {'r':>6s} {'true':>7s} {'pred':>7s}")
     for name, g in groups.items():
         if g["n"] == 0:

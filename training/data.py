@@ -93,17 +93,18 @@ class ScalpStream(IterableDataset):
                         counter += 1
                         pool.append([image, zones, np.zeros((0, 2), np.float32), None, self.cfg.reuse])
                         continue
-                    seed = (TRAIN_TAG, self.seed, self.rank, worker, counter)
-                    if self.cfg.closeup_region:  # kind drawn here, so the close-up's device can be fixed
+                    kind = region = None  # None: the renderer draws them (every run before the option)
+                    if self.cfg.closeup_region:  # kind drawn here, so a close-up's device can be fixed
                         closeup = rng.random() < self.cfg.closeup_fraction
-                        s = render_sample(
-                            seed,
-                            size=self.cfg.size,
-                            kind="closeup" if closeup else "overview",
-                            region=self.cfg.closeup_region if closeup else None,
-                        )
-                    else:  # the renderer draws kind and device (the stream of every run before the option)
-                        s = render_sample(seed, self.cfg.size, closeup_fraction=self.cfg.closeup_fraction)
+                        kind = "closeup" if closeup else "overview"
+                        region = self.cfg.closeup_region if closeup else None
+                    s = render_sample(
+                        (TRAIN_TAG, self.seed, self.rank, worker, counter),
+                        size=self.cfg.size,
+                        kind=kind,
+                        closeup_fraction=self.cfg.closeup_fraction,
+                        region=region,
+                    )
                     counter += 1
                     zones = visible_zone_targets(s.zones, s.hidden) if self.cfg.visible_zones else s.zones
                     if self.cfg.closeup_zones == "ignore" and s.meta["view"]["kind"] == "closeup":
