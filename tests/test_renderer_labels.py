@@ -243,3 +243,25 @@ def test_the_calibration_card_is_never_hidden(render_sample: Callable[..., Any])
         without_card = render_sample(seed=(13, i), size=256, kind="overview")
         covered_hidden += int((without_card.hidden[inside > 0] != 0).sum())
     assert covered_hidden > 0, "no card fell on hidden pixels in 12 photos: the check above proves nothing"
+
+
+def test_close_up_root_shadow_lies_behind_the_exit_and_is_blue_grey() -> None:
+    from smpvision.synth.closeup import _root_shadow
+
+    exits = np.float32([[40, 32], [40, 96]])  # two hairs leaving the skin towards +x
+    angles = np.zeros(2)
+    dark_and_white = np.float32([[0.1, 0.08, 0.07], [0.95, 0.95, 0.93]])
+    # a seed whose frame shows the shadow (15 % of frames hide it)
+    for seed in range(20):
+        shadow = _root_shadow(np.random.default_rng(seed), 128, exits, angles, np.full(2, 4.0), 0.01,
+                              dark_and_white)  # fmt: skip
+        if shadow[..., 3].max() > 0:
+            break
+    opacity, colour = shadow[..., 3], shadow[0, 0, :3]
+    behind, ahead = opacity[32, 25:38].mean(), opacity[32, 45:60].mean()
+    assert behind > 0.1 and behind > 5 * ahead  # under the skin, on the side away from the shaft
+    assert opacity[96, 25:38].mean() < 0.5 * behind  # a white shaft has no pigment to show through
+    assert colour[2] > colour[0]  # blue-grey
+    # an empty field stays clear
+    assert _root_shadow(np.random.default_rng(0), 32, np.zeros((0, 2), np.float32), np.zeros(0),
+                        np.zeros(0), 0.01, np.zeros((0, 3), np.float32))[..., 3].max() == 0  # fmt: skip

@@ -182,6 +182,39 @@ def test_class_weights_raise_the_cost_of_missing_that_class(tmp_path: Path) -> N
         total_loss(out, batch, cfg.loss)
 
 
+def test_layout_kl_pulls_up_exit_cells_that_hold_no_mass(tmp_path: Path) -> None:
+    from training.losses import density_losses, layout_kl_loss
+
+    hairs = torch.zeros(2, 48, 48)
+    hairs[0, 12, 12], hairs[0, 30, 36], hairs[1, 20, 20] = 1, 2, 1
+    has = torch.ones(2)
+    assert float(layout_kl_loss(hairs[:, None], hairs, has)) < 1e-6  # the true layout
+    assert float(layout_kl_loss(5 * hairs[:, None], hairs, has)) < 1e-6  # layout only, not the count
+    moved = hairs.roll(12, dims=2)[:, None] + 1e-6
+    assert float(layout_kl_loss(moved, hairs, has)) > 5
+    # no hairs, or an unknown count: nothing to lay out
+    assert float(layout_kl_loss(hairs[:1, None], torch.zeros(1, 48, 48), torch.ones(1))) == 0.0
+    assert float(layout_kl_loss(hairs[:1, None], hairs[:1], torch.zeros(1))) == 0.0
+
+    # a sparse close-up predicted near zero everywhere (softplus of −10): the KL's push on the exit cell
+    # is many times the total variation's, which scales with the mass the cell already holds
+    logits = torch.full((1, 1, 48, 48), -10.0, requires_grad=True)
+    pred = torch.nn.functional.softplus(logits)
+    (kl_grad,) = torch.autograd.grad(layout_kl_loss(pred, hairs[:1], has[:1]), logits, retain_graph=True)
+    (tv_grad,) = torch.autograd.grad(density_losses(pred, hairs[:1], has[:1])[0], logits)
+    assert float(kl_grad[0, 0, 12, 12]) < 10 * float(tv_grad[0, 0, 12, 12]) < 0
+
+    cfg = tiny_config(tmp_path)
+    batch = {"zones": torch.ones(2, 48, 48, dtype=torch.long), "hairs": hairs, "has_hairs": has}
+    out = {"zones": torch.zeros(2, 5, 48, 48), "density": moved}
+    assert "layout_kl" not in total_loss(out, batch, cfg.loss)  # off by default: earlier recipes unchanged
+    cfg.loss.layout_kl_weight = 2.0
+    with_kl = total_loss(out, batch, cfg.loss)
+    cfg.loss.layout_kl_weight = 0.0
+    extra = float(with_kl["loss"] - total_loss(out, batch, cfg.loss)["loss"])
+    assert extra == pytest.approx(2 * float(with_kl["layout_kl"]), rel=1e-4)
+
+
 def test_any_scalp_target_accepts_any_scalp_class_but_not_scar(tmp_path: Path) -> None:
     from training.metrics import ANY_SCALP
 

@@ -88,6 +88,10 @@ class LossConfig:
     # and bald that an unweighted model never predicts (the argmax rounds it to a neighbour).
     class_weights: list[float] = field(default_factory=list)
     relative_weight: float = 1.0  # L1 on the relative density (models with relative_density only)
+    # KL divergence of the predicted hair layout from the true one (losses.layout_kl_loss); 0 = off, as
+    # in every run before it. The total-variation layout term gives a sparse close-up's empty cells no
+    # gradient; this one does
+    layout_kl_weight: float = 0.0
 
 
 @dataclass

@@ -334,7 +334,8 @@ class _CsvLog:
         "count",
         "val_miou",
         "val_count_median",
-        "relative",  # last: a run resumed in an older directory keeps its columns aligned
+        "relative",  # new columns go last: a run resumed in an older directory keeps its columns aligned
+        "layout_kl",
     ]
 
     def __init__(self, path: Path) -> None:

@@ -20,9 +20,10 @@ from .overlays import burn_in, lens_circle
 from .overview import render_overview
 
 # 2: matte haired scalp, stubble shadow; 3: skin b* as in real skin; 4: per-follicle shadow under the skin;
-# 6: the same pixels as 4, plus where whole-head zones cannot be seen (Sample.hidden). ("v5" was a trial
-# close-up renderer, never committed; see the model card.)
-RENDERER_VERSION = 6
+# 6: the same pixels as 4, plus where whole-head zones cannot be seen (Sample.hidden); 7: close-ups show
+# the buried hair blue-grey behind each exit (whole-head photos as in 6). ("v5" was a trial close-up
+# renderer, never committed; see the model card.)
+RENDERER_VERSION = 7
 __all__ = ["Sample", "render_sample", "RENDERER_VERSION"]
 
 

@@ -1,7 +1,9 @@
 """Close-ups: a 2.5–25 mm field of scalp, as a dermoscope (trichoscope) or a phone macro lens sees it.
 
 Hairs grow in follicular units of 1–4; each shaft is drawn as a cylinder (dark core, highlight) emerging
-from a whitish perifollicular halo, at its true width (50–100 µm, finer when miniaturised).
+at its true width (50–100 µm, finer when miniaturised), the buried part of the hair showing blue-grey
+through the skin behind its exit, and in about a third of frames a whitish perifollicular halo (renderer
+v7; before it every exit had the halo and none the blue-grey root).
 """
 
 from __future__ import annotations
@@ -204,7 +206,9 @@ def render_closeup(
             .reshape(size, size)
             .astype(np.float32)
         )
+        # most dermoscope frames show no pale halo at all (seborrhoea, scaling: about a third)
         halo = np.minimum(cv2.GaussianBlur(halo, (0, 0), sigma), 1.0) * rng.uniform(0.15, 0.6)
+        halo *= float(rng.random() < 0.35)
     halo_col = np.float32([0.85, 0.88, 0.95]) * 255
     canvas = (canvas * (1 - halo[..., None]) + halo_col * halo[..., None]).astype(np.uint8)
     _draw_shafts(canvas, exits_a, np.asarray(angles), w_px, np.asarray(lengths) / mm_px,
@@ -212,6 +216,8 @@ def render_closeup(
     out = canvas.astype(np.float32) / 255.0
     # a light veil over the hair base: the shaft emerges from under translucent skin
     out = out * (1 - 0.5 * halo[..., None]) + np.float32([0.85, 0.88, 0.95]) * 0.5 * halo[..., None]
+    root = _root_shadow(rng, size, exits_a, np.asarray(angles), w_px, mm_px, cols)
+    out = out * (1 - root[..., 3:]) + root[..., :3] * root[..., 3:]
 
     inside = (
         (exits_a[:, 0] >= -0.5)
@@ -230,6 +236,38 @@ def render_closeup(
         image=out, zones=zones, hairs=hairs, mm_per_px=float(mm_px), region=region, pattern=situation,
         scars=scars, extra={"field_mm": round(float(field), 2)}, relative_density=np.clip(d, 0, 1),
     )  # fmt: skip
+
+
+def _root_shadow(
+    rng: np.random.Generator, size: int, exits: np.ndarray, angles: np.ndarray, w_px: np.ndarray,
+    mm_px: float, cols: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """The hair under the skin, seen through it: from each exit, on the side away from the shaft (the
+    follicle runs on beneath the surface at the angle the hair leaves it), a blurred blue-grey streak
+    0.2–0.7 mm long and 1.5–3 shafts wide that fades with depth. In real dermoscope frames this, not a
+    pale halo, is what marks where a hair leaves the skin (the Tyndall effect turns buried pigment blue).
+    Unpigmented (white) shafts leave almost none. Returns (H, W, 4): colour and opacity."""
+    out = np.zeros((size, size, 4), np.float32)
+    n = len(exits)
+    if n == 0 or rng.random() < 0.15:  # some frames (oily, scaly or heavily gelled skin) hide it
+        return out
+    strength = rng.uniform(0.35, 0.8)
+    colour = np.float32([0.35, 0.42, 0.55]) * rng.uniform(0.8, 1.15)
+    opacity = np.zeros((size, size), np.float32)
+    back = -np.stack([np.cos(angles), np.sin(angles)], 1)
+    length = rng.uniform(0.2, 0.7, n) / mm_px
+    pigment = 1.0 - np.clip((cols.mean(1) - 0.45) / 0.4, 0.0, 0.9)  # pale shafts: faint shadow
+    width = np.maximum(1, np.round(w_px * rng.uniform(1.5, 3.0, n))).astype(int)
+    for frac, fade in ((0.0, 1.0), (0.35, 0.7), (0.7, 0.4)):  # deeper = fainter, drawn in three pieces
+        a = exits + back * (length * frac)[:, None]
+        b = exits + back * (length * (frac + 0.35))[:, None]
+        for i in range(n):
+            cv2.line(opacity, (int(a[i, 0] * 16), int(a[i, 1] * 16)), (int(b[i, 0] * 16), int(b[i, 1] * 16)),
+                     float(fade * pigment[i]), int(width[i]), cv2.LINE_AA, shift=4)  # fmt: skip
+    opacity = cv2.GaussianBlur(opacity, (0, 0), max(1.0, 0.6 * float(np.median(w_px))))
+    out[..., :3] = colour
+    out[..., 3] = np.clip(opacity, 0, 1) * strength
+    return out
 
 
 def _draw_shafts(canvas, exits, angles, w_px, length_px, mini, cols, skin_rgb, form: str) -> None:
