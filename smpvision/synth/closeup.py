@@ -206,7 +206,7 @@ def render_closeup(
             .reshape(size, size)
             .astype(np.float32)
         )
-        # most dermoscope frames show no pale halo at all (seborrhoea, scaling: about a third)
+        # a pale halo (sebum, scaling) shows in about a third of real dermoscope frames; most show none
         halo = np.minimum(cv2.GaussianBlur(halo, (0, 0), sigma), 1.0) * rng.uniform(0.15, 0.6)
         halo *= float(rng.random() < 0.35)
     halo_col = np.float32([0.85, 0.88, 0.95]) * 255
