@@ -413,7 +413,7 @@ WHITE_CHROMA = 11.0  # linear-light ratio to the local background
 # mostly skin between short hairs, forehead the model took for hair, and shine, and read too light (dark
 # brown named blond, white or salt-and-pepper). Picked on 240 rendered tuning overviews (calibration
 # seeds): within one shade 0.59 → 0.65 with label zones, 0.44 → 0.57 with model v2.1's, flat from 30–60 to
-# 40–60. On held-out overviews (heldout_seed(0..239), 384 px): 0.69 → 0.73 and 0.60 → 0.63.
+# 40–60. On benchmarks/skin_tone.py's 150 held-out overviews (384 px): 0.69 → 0.73 and 0.57 → 0.60.
 HAIR_SHADED_BAND = (40.0, 60.0)
 HAIR_FLAT_BAND = (40.0, 60.0)
 _GREY_NAMES = ("salt_and_pepper", "grey", "white")
