@@ -206,7 +206,9 @@ def render_closeup(
             .reshape(size, size)
             .astype(np.float32)
         )
-        # a pale halo (sebum, scaling) shows in about a third of real dermoscope frames; most show none
+        # a pale halo (sebum, scaling) in about a third of frames only: what marks a real exit is the
+        # blue-grey root behind it (_root_shadow); with a halo on every exit, models trained on it put
+        # their density on bright flecks of real frames
         halo = np.minimum(cv2.GaussianBlur(halo, (0, 0), sigma), 1.0) * rng.uniform(0.15, 0.6)
         halo *= float(rng.random() < 0.35)
     halo_col = np.float32([0.85, 0.88, 0.95]) * 255
