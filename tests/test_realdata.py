@@ -1,4 +1,5 @@
-"""Real-photo loaders and metrics on tiny fake folders shaped like the two evaluation sets."""
+"""Real-photo loaders and metrics on tiny fake folders shaped like the two evaluation sets, and the weak
+severity losses that train on the hair-loss set's training persons (those need the train extra)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,16 @@ from PIL import Image
 
 from training.realdata import (
     HAIRLOSS_ATTRIBUTION,
+    LevelPhoto,
     evaluate_counts,
     evaluate_severity,
     evenly_spaced,
     format_table,
+    is_training_person,
     load_hairloss_levels,
     load_trichoscopy,
     parse_subject_view,
+    person_key,
     spearman,
 )
 
@@ -222,3 +226,78 @@ def test_format_table(tmp_path: Path, counts_root: Path) -> None:
     assert "Hair counts" in text and "2.33" in text  # mean true count
     assert "yardstick" in text
     assert format_table(sev).startswith("Severity") and format_table(cnt).startswith("Hair counts")
+
+
+def _photo(subject: str, level: int, view: str = "Top-Down", split: str = "train") -> LevelPhoto:
+    return LevelPhoto(Path(f"{subject}-{view}_jpg.rf.x.jpg"), split, subject, view, level)
+
+
+def test_person_split_is_fixed_shares_persons_and_keeps_a_person_on_one_side() -> None:
+    photos = [_photo(str(s), lvl) for s in range(1, 41) for lvl in range(2, 8)]
+    chosen = [is_training_person(p) for p in photos]
+    assert 0.45 < np.mean(chosen) < 0.75  # LEVELS_TRAIN_SHARE is 0.6
+    # subject numbers restart per level: the same number at two levels is two persons
+    assert person_key(_photo("1", 2)) != person_key(_photo("1", 3))
+    for p in photos[:12]:  # all views and both splits of one person fall on the same side
+        same = [
+            _photo(p.subject, p.level, v, split) for v in ("Front", "Back") for split in ("train", "valid")
+        ]
+        assert {is_training_person(q) for q in same} == {is_training_person(p)}
+
+
+def test_severity_per_subject_groups_persons_not_subject_numbers(tmp_path: Path) -> None:
+    # subject 1 at levels 2 and 7 are two heads; grouped by number they would be one point of level 4.5
+    root = _levels_folder(tmp_path / "h", {"train": [
+        ("1-Front_jpg.rf.a.jpg", 2), ("1-Front_jpg.rf.b.jpg", 7), ("2-Front_jpg.rf.c.jpg", 4)]})  # fmt: skip
+    res = evaluate_severity(load_hairloss_levels(root), _zones_from_grey)
+    front = res["views"]["Front"]
+    assert front["n_subjects"] == 3
+    assert front["rho_subjects"] == pytest.approx(1.0)
+    rows = res["photos"]
+    assert all(r["training_person"] == is_training_person(_photo(r["subject"], r["level"])) for r in rows)
+    held = [r for r in rows if not r["training_person"]]
+    assert res["heldout_views"].get("Front", {"n": 0})["n"] == len(held)
+
+
+def test_weak_losses_rank_levels_and_penalise_scar() -> None:
+    torch = pytest.importorskip("torch", reason="needs the train extra")
+    from training.weak import weak_level_losses
+
+    def logits(bald: float, scar: float) -> torch.Tensor:
+        probs = torch.tensor([0.0, 1 - bald - scar, 0.0, bald, scar]).clamp_min(1e-4)
+        return probs.log().view(1, 5, 1, 1).expand(1, 5, 4, 4).clone()
+
+    levels = torch.tensor([6, 2])  # (higher, lower)
+    right = weak_level_losses(torch.cat([logits(0.6, 0.0), logits(0.1, 0.0)]), levels, 0.05, 0.02)
+    wrong = weak_level_losses(torch.cat([logits(0.1, 0.0), logits(0.6, 0.0)]), levels, 0.05, 0.02)
+    assert float(right["severity_rank"]) == pytest.approx(0.0, abs=1e-3)
+    assert float(wrong["severity_rank"]) == pytest.approx(0.2 + 0.5, abs=1e-2)  # margin 4 × 0.05 + 0.5
+    scarred = weak_level_losses(torch.cat([logits(0.1, 0.5), logits(0.1, 0.0)]), levels, 0.05, 0.02)
+    assert float(scarred["real_scar"]) == pytest.approx((0.5 - 0.02) / 2, abs=1e-2)
+    assert float(right["real_scar"]) == pytest.approx(0.0, abs=1e-3)
+    x = torch.cat([logits(0.1, 0.5), logits(0.6, 0.0)]).requires_grad_(True)
+    parts = weak_level_losses(x, levels, 0.05, 0.02)
+    (parts["severity_rank"] + parts["real_scar"]).backward()
+    assert x.grad[0, 3].sum() < 0 and x.grad[0, 4].sum() > 0  # more bald, less scar on the level-6 photo
+
+
+def test_level_pairs_sample_same_view_higher_level_first(tmp_path: Path) -> None:
+    pytest.importorskip("torch", reason="needs the train extra")
+    pytest.importorskip("albumentations")
+    from training.weak import LevelPairs
+
+    rows = [(f"{s}-{v}_jpg.rf.{s}{v}{lvl}.jpg", lvl) for s in range(1, 9) for v in ("Front", "Back")
+            for lvl in (2, 5)]  # fmt: skip
+    root = _levels_folder(tmp_path / "h", {"train": rows})
+    pairs = LevelPairs(root, size=32, seed=3)
+    assert 0 < len(pairs) < len(rows)  # training persons only
+    batch = pairs.sample(4)
+    assert batch["images"].shape == (8, 32, 32, 3) and batch["images"].dtype == torch_uint8()
+    levels = batch["levels"].tolist()
+    assert all(levels[i] > levels[i + 1] for i in range(0, 8, 2))
+
+
+def torch_uint8() -> object:
+    import torch
+
+    return torch.uint8

@@ -307,6 +307,37 @@ def test_fine_tune_on_other_data_is_a_new_stage_in_checkpoint_and_onnx_summary(t
     assert [(s["from_step"], s["to_step"], s["renderer"]) for s in legacy] == [(0, 5, None)]
 
 
+def test_fit_with_hairloss_levels_logs_the_weak_losses_and_names_the_set(tmp_path: Path) -> None:
+    """data.levels: real photos ride along in each step; their losses are logged, and the exported
+    training summary says the model saw the (CC BY) set."""
+    from PIL import Image
+
+    from training.export import metadata
+    from training.train import checkpoint_stages, fit, load_checkpoint
+
+    root = tmp_path / "levels" / "train"
+    root.mkdir(parents=True)
+    rows = []
+    for subject in range(1, 9):
+        for level in (2, 6):
+            name = f"{subject}-Top-Down_jpg.rf.{subject}{level}.jpg"
+            Image.fromarray(np.full((40, 40, 3), 30 * level, np.uint8)).save(root / name)
+            rows.append(f"{name}," + ",".join("1" if lvl == level else "0" for lvl in range(2, 8)))
+    (root / "_classes.csv").write_text(
+        "filename,LEVEL_2,LEVEL_3,LEVEL_4,LEVEL_5,LEVEL_6,LEVEL_7\n" + "\n".join(rows)
+    )
+    out = tmp_path / "run"
+    path = fit(tiny_config(out, steps=2, extra=(f"data.levels={root.parent}", "data.levels_pairs=2")))
+    header, *lines = (out / "metrics.csv").read_text().splitlines()
+    cols = header.split(",")
+    first = dict(zip(cols, lines[0].split(","), strict=False))
+    assert first["severity_rank"] != "" and first["real_scar"] != ""
+    assert float(first["severity_rank"]) >= 0 and float(first["real_scar"]) >= 0
+    net, cfg, ckpt = load_checkpoint(path)
+    summary = metadata(net, cfg, ckpt["step"], stages=checkpoint_stages(ckpt))["smpvision.training_data"]
+    assert "2 level pairs per step" in summary and "CC BY 4.0" in summary
+
+
 def test_separate_density_decoder_keeps_the_count_out_of_the_backbone(tmp_path: Path) -> None:
     """density_decoder=separate with density_backbone_grad=0: the density loss trains its own decoder
     and leaves the backbone (shared with the zones) alone; a grad of 1 lets it through again."""

@@ -75,3 +75,19 @@ def train_preset(size: int) -> A.Compose:
             A.ImageCompression(quality_range=(35, 95), p=0.4),
         ]
     )
+
+
+@preset("real")
+def real_preset(size: int) -> A.Compose:
+    """Real hair-loss photos for the weak severity loss (training/weak.py): the image only (no labels to
+    move), whole, as the runtime sees an overview; mild camera and colour changes, no crops (a crop can
+    cut away the bald part that makes the photo's level)."""
+    return _compose(
+        [
+            A.HorizontalFlip(p=0.5),
+            *_fit(size),
+            A.RandomBrightnessContrast(brightness_limit=0.15, contrast_limit=0.15, p=0.5),
+            A.HueSaturationValue(hue_shift_limit=5, sat_shift_limit=10, val_shift_limit=5, p=0.3),
+            A.ImageCompression(quality_range=(50, 95), p=0.3),
+        ]
+    )

@@ -47,6 +47,10 @@ class DataConfig:
     # rendered close-up from that one (a probe of what one kind of field teaches; MODEL_CARD.md, "v2.11").
     # Training-time validation still draws both devices
     closeup_region: str = ""
+    # hairloss-levels/ folder (CC BY 4.0, realdata/README.md): photos of its training persons add the weak
+    # severity and no-scar losses (training/weak.py); "" = rendered data (and folders) only
+    levels: str = ""
+    levels_pairs: int = 3  # (higher, lower) level pairs per step, forwarded in the same batch
 
 
 @dataclass
@@ -92,6 +96,11 @@ class LossConfig:
     # in every run before it. The total-variation layout term gives a sparse close-up's empty cells no
     # gradient; this one does
     layout_kl_weight: float = 0.0
+    # weak losses on real hair-loss photos (data.levels only; training/weak.py)
+    severity_weight: float = 1.0  # ranking hinge: a higher level shows more thinning + bald
+    severity_margin: float = 0.05  # share of scalp the loss share must rise per level of the gap
+    real_scar_weight: float = 1.0  # scar share of a hair-loss photo above real_scar_allowance
+    real_scar_allowance: float = 0.02
 
 
 @dataclass

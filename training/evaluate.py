@@ -212,6 +212,12 @@ def evaluate_real(
     if not out:
         raise FileNotFoundError(f"{root} holds neither hairloss-levels/ nor trichoscopy-counts/")
     print(realdata.format_table({k: v for k, v in out.items() if k in ("severity", "counts")}))
+    if "severity" in out:
+        td = out["severity"]["heldout_views"].get("Top-Down", {})
+        print(
+            f"held-out persons only: Top-Down rho {_fmt_rho(td.get('rho'))} per photo, "
+            f"{_fmt_rho(td.get('rho_subjects'))} per subject (n = {td.get('n', 0)})"
+        )
     if "counts_known_scale" in out:
         k = out["counts_known_scale"]
         print(
@@ -219,6 +225,10 @@ def evaluate_real(
             f"mean relative error {k['mean_rel_error']:.1%}"
         )
     return {f"real_{k}": v for k, v in out.items()}
+
+
+def _fmt_rho(value: float | None) -> str:
+    return "n/a" if value is None or value != value else f"{value:.2f}"
 
 
 def _bar(bar: Any) -> Callable[[int, int], None]:

@@ -24,6 +24,7 @@ from smpvision.synth.closeup import FIELD_MM
 
 from .config import TrainConfig, to_dict
 from .model import MEAN, STD, preprocess
+from .realdata import HAIRLOSS_ATTRIBUTION
 from .seeds import CALIBRATION_TAG
 from .train import training_stage
 
@@ -76,6 +77,12 @@ def training_summary(stages: list[dict]) -> str:
             + (f" (all {s['closeup_region']})" if s.get("closeup_region") else "")
             + f" ({renderer})"
             + "".join(f", folder {f}" for f in s["folders"])
+            + (
+                f", with {s['levels_pairs_per_step']} level pairs per step of hair-loss photos of training"
+                f" persons (weak severity and no-scar losses; {HAIRLOSS_ATTRIBUTION})"
+                if s.get("levels_pairs_per_step")
+                else ""
+            )
         )
     return "procedural scalp renderer (smpvision.synth): " + "; then ".join(parts)
 

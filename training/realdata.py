@@ -11,6 +11,7 @@ argument. Nothing here needs torch: `segment` is any callable with the Segmenter
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
 import re
 import warnings
@@ -33,6 +34,8 @@ __all__ = [
     "format_table",
     "load_hairloss_levels",
     "load_trichoscopy",
+    "is_training_person",
+    "person_key",
     "spearman",
 ]
 
@@ -40,6 +43,9 @@ HAIRLOSS_ATTRIBUTION = "hair-loss dataset, uze, Roboflow Universe, CC BY 4.0"
 VIEWS = ("Back", "Front", "Left", "Right", "Top-Down")
 LEVELS = tuple(range(2, 8))
 SPLITS = ("train", "valid")
+# Share of hair-loss persons whose photos a model may train on (the weak severity loss, data.levels);
+# the rest are held out and scored as `severity_heldout`. One definition for training and evaluation.
+LEVELS_TRAIN_SHARE = 0.6
 _VIEW_KEYS = {v.lower().replace("-", ""): v for v in VIEWS}
 # "<subject>-<view>_jpg.rf.<hash>.jpg"; a few files lost the dash ("31Front_jpg…")
 _NAME = re.compile(r"^(?P<subject>.+?)-?(?P<view>top-?down|front|back|left|right)(?=[_.]|$)", re.IGNORECASE)
@@ -110,6 +116,20 @@ def _read_level_split(folder: Path, split: str) -> list[LevelPhoto]:
         subject, view = parse_subject_view(name)
         photos.append(LevelPhoto(path, split, subject, view, hot[0]))
     return photos
+
+
+def person_key(photo: LevelPhoto) -> str:
+    """Who a photo shows. Subject numbers restart in every level (subject 1 appears at five levels, with
+    different heads), so a person is a (level, subject) pair; the rotated copies and the train/valid
+    copies of one source photo share it."""
+    return f"L{photo.level}/{photo.subject}"
+
+
+def is_training_person(photo: LevelPhoto) -> bool:
+    """True for the LEVELS_TRAIN_SHARE of persons a model may train on: a fixed hash of person_key, so
+    training and evaluation agree without sharing state, and all views of a person fall on one side."""
+    digest = hashlib.sha256(f"smpvision-levels/{person_key(photo)}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32 < LEVELS_TRAIN_SHARE
 
 
 def parse_subject_view(name: str) -> tuple[str, str]:
@@ -231,9 +251,11 @@ def evaluate_severity(
 ) -> dict:
     """Run `segment(image, view_kind="overview")` on each photo and relate loss_share to level.
 
-    Returns {"views": {view: stats}, "all": stats, "photos": [per-photo rows], "attribution": …}; stats =
-    n, n_subjects, n_no_scalp, rho (photo level), rho_subjects (mean loss share per subject and view —
-    each source photo appears in up to 3 rotated copies, so photos are not independent), and
+    Returns {"views": {view: stats}, "all": stats, "heldout_views": {view: stats of the persons
+    is_training_person leaves out}, "photos": [per-photo rows], "attribution": …}; stats =
+    n, n_subjects (persons: person_key), n_no_scalp, rho (photo level), rho_subjects (mean loss share per
+    person and view — each source photo appears in up to 3 rotated copies, so photos are not
+    independent), and
     mean_loss_share_by_level {level: mean}."""
     by_view: dict[str, list[LevelPhoto]] = {}
     for p in sorted(photos, key=lambda p: (p.view, p.split, p.path.name)):
@@ -243,12 +265,19 @@ def evaluate_severity(
     for i, photo in enumerate(chosen):
         zones = _zones_of(segment(load_rgb(photo.path), view_kind="overview"), photo.path)
         rows.append({"name": photo.path.name, "split": photo.split, "subject": photo.subject,
-                     "view": photo.view, "level": photo.level, "loss_share": loss_share(zones)})  # fmt: skip
+                     "view": photo.view, "level": photo.level, "loss_share": loss_share(zones),
+                     "training_person": is_training_person(photo)})  # fmt: skip
         if progress is not None:
             progress(i + 1, len(chosen))
+    heldout = [r for r in rows if not r["training_person"]]
     return {
         "views": {view: _severity_stats([r for r in rows if r["view"] == view]) for view in sorted(by_view)},
         "all": _severity_stats(rows),
+        # the persons no model trains on (data.levels trains on the others): the figures to compare
+        # models by once one has seen the set
+        "heldout_views": {
+            view: _severity_stats([r for r in heldout if r["view"] == view]) for view in sorted(by_view)
+        },
         "photos": rows,
         "attribution": HAIRLOSS_ATTRIBUTION,
     }
@@ -266,17 +295,19 @@ def _zones_of(result: Any, path: Path) -> np.ndarray:
 def _severity_stats(rows: list[dict]) -> dict:
     ok = [r for r in rows if not math.isnan(r["loss_share"])]
     by_level = {lvl: [r["loss_share"] for r in ok if r["level"] == lvl] for lvl in LEVELS}
-    per_subject: dict[tuple[str, str], list[dict]] = {}
+    # one point per person and view (person_key: subject numbers restart per level). Until 2026-11-22
+    # this grouped by subject number alone, which averaged up to six heads of different levels together
+    per_person: dict[tuple[int, str, str], list[float]] = {}
     for r in ok:
-        per_subject.setdefault((r["subject"], r["view"]), []).append(r)
-    subj_share = [float(np.mean([r["loss_share"] for r in g])) for g in per_subject.values()]
-    subj_level = [float(np.mean([r["level"] for r in g])) for g in per_subject.values()]
+        per_person.setdefault((r["level"], r["subject"], r["view"]), []).append(r["loss_share"])
+    person_share = [float(np.mean(shares)) for shares in per_person.values()]
+    person_level = [level for level, _, _ in per_person]
     return {
         "n": len(rows),
-        "n_subjects": len({r["subject"] for r in rows}),
+        "n_subjects": len({(r["level"], r["subject"]) for r in rows}),
         "n_no_scalp": len(rows) - len(ok),
         "rho": spearman([r["loss_share"] for r in ok], [r["level"] for r in ok]),
-        "rho_subjects": spearman(subj_share, subj_level),
+        "rho_subjects": spearman(person_share, person_level),
         "mean_loss_share_by_level": {lvl: float(np.mean(v)) for lvl, v in by_level.items() if v},
     }
 

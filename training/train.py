@@ -29,6 +29,7 @@ from .data import ScalpStream
 from .evaluate import rendered_heldout, score_samples
 from .losses import total_loss
 from .model import create_model, preprocess
+from .weak import LevelPairs, weak_level_losses
 
 CHECKPOINT = "last.pt"
 
@@ -137,6 +138,8 @@ def training_stage(
     }
     if cfg.data.closeup_region:  # only when set: stages recorded before the option stay equal
         stage["closeup_region"] = cfg.data.closeup_region
+    if cfg.data.levels:
+        stage["levels_pairs_per_step"] = cfg.data.levels_pairs
     return stage
 
 
@@ -234,6 +237,9 @@ def fit(cfg: TrainConfig, resume: bool = True) -> Path:
     if rank == 0:
         d = cfg.data
         val = list(rendered_heldout(cfg.val_samples, d.size, d.closeup_fraction, d.visible_zones))
+    levels = None
+    if cfg.data.levels:  # real hair-loss photos for the weak losses; a resumed run draws new pairs
+        levels = LevelPairs(cfg.data.levels, cfg.data.size, seed=cfg.seed + 1000 * step + rank)
     log = _CsvLog(out_dir / "metrics.csv") if rank == 0 else None
     start_step = step
     progress = Progress(cfg.optim.steps - start_step, f"train (from step {start_step})")
@@ -247,8 +253,7 @@ def fit(cfg: TrainConfig, resume: bool = True) -> Path:
         for group in opt.param_groups:
             group["lr"] = lr
         batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
-        out = net(preprocess(batch["image"]))
-        losses = total_loss(out, batch, cfg.loss)
+        losses = _step_losses(net, batch, levels, cfg)
         opt.zero_grad(set_to_none=True)
         losses["loss"].backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -281,6 +286,28 @@ def fit(cfg: TrainConfig, resume: bool = True) -> Path:
         dist.barrier()
         dist.destroy_process_group()
     return ckpt_path
+
+
+def _step_losses(net: torch.nn.Module, batch: dict, levels: LevelPairs | None, cfg: TrainConfig) -> dict:
+    """The losses of one step. Real hair-loss photos (data.levels) ride in the same forward pass as the
+    rendered batch, so BatchNorm's statistics see both kinds of photo."""
+    if levels is None:
+        return total_loss(net(preprocess(batch["image"])), batch, cfg.loss)
+    real = levels.sample(cfg.data.levels_pairs)
+    n = batch["image"].shape[0]
+    images = torch.cat([batch["image"], real["images"].to(batch["image"].device)])
+    out = net(preprocess(images))
+    losses = total_loss({k: v[:n] for k, v in out.items()}, batch, cfg.loss)
+    lc = cfg.loss
+    weak = weak_level_losses(
+        out["zones"][n:], real["levels"].to(images.device), lc.severity_margin, lc.real_scar_allowance
+    )
+    losses["loss"] = (
+        losses["loss"]
+        + cfg.loss.severity_weight * weak["severity_rank"]
+        + cfg.loss.real_scar_weight * weak["real_scar"]
+    )
+    return {**losses, **weak}
 
 
 def set_train_mode(model: torch.nn.Module, cfg: TrainConfig) -> None:
@@ -336,6 +363,8 @@ class _CsvLog:
         "val_count_median",
         "relative",  # new columns go last: a run resumed in an older directory keeps its columns aligned
         "layout_kl",
+        "severity_rank",
+        "real_scar",
     ]
 
     def __init__(self, path: Path) -> None:
