@@ -388,6 +388,29 @@ def test_init_from_a_shared_checkpoint_starts_a_separate_decoder_where_it_stoppe
                              torch.optim.AdamW(net.parameters()), first)  # fmt: skip
 
 
+def test_train_only_density_leaves_the_zones_bit_identical(tmp_path: Path) -> None:
+    """optim.train_only=density with frozen BatchNorm: the density decoder learns, every other tensor of
+    the checkpoint (zone weights, backbone, BatchNorm statistics) is unchanged; a shared decoder is
+    refused."""
+    from training.train import fit, restrict_trainable
+
+    separate = ("model.density_decoder=separate", "model.density_backbone_grad=0")
+    first = fit(tiny_config(tmp_path / "a", steps=2, extra=separate))
+    tuned = fit(tiny_config(tmp_path / "b", steps=4, extra=(*separate, f"init_from={first}",
+                                                            "optim.train_only=density",
+                                                            "optim.freeze_batchnorm=true")))  # fmt: skip
+    before = torch.load(first, weights_only=False)["model"]
+    after = torch.load(tuned, weights_only=False)["model"]
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    branch = ("density_lateral.", "density_smooth.", "density_head.")
+    assert changed and all(k.startswith(branch) for k in changed)
+    shared = create_model("mobilenet_v3_small_fpn", width=8)
+    with pytest.raises(ValueError, match="density_decoder=separate"):
+        restrict_trainable(shared, "density")
+    with pytest.raises(ValueError, match="train_only"):
+        restrict_trainable(shared, "zones")
+
+
 @pytest.mark.slow
 def test_ddp_two_cpu_processes(tmp_path: Path) -> None:
     """The same train command under torchrun with 2 processes (gloo) runs, agrees on the stop step and

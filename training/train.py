@@ -224,6 +224,7 @@ def fit(cfg: TrainConfig, resume: bool = True) -> Path:
         if rank == 0:
             print(f"{source} at step {step}", file=sys.stderr)
     stages = continue_stages(stages, cfg, step, world)
+    restrict_trainable(model, cfg.optim.train_only)
     net = DistributedDataParallel(model) if world > 1 else model
 
     loader = DataLoader(
@@ -308,6 +309,19 @@ def _step_losses(net: torch.nn.Module, batch: dict, levels: LevelPairs | None, c
         + cfg.loss.real_scar_weight * weak["real_scar"]
     )
     return {**losses, **weak}
+
+
+def restrict_trainable(model: torch.nn.Module, train_only: str) -> None:
+    """optim.train_only: freeze every parameter outside the named part. A frozen parameter gets no
+    gradient, and AdamW leaves a parameter without one untouched (weight decay included)."""
+    if not train_only:
+        return
+    if train_only != "density":
+        raise ValueError(f"optim.train_only must be '' or 'density', got {train_only!r}")
+    if getattr(model, "density_lateral", None) is None:
+        raise ValueError("optim.train_only=density needs model.density_decoder=separate")
+    for name, param in model.named_parameters():
+        param.requires_grad_(name.startswith(_DENSITY_BRANCH))
 
 
 def set_train_mode(model: torch.nn.Module, cfg: TrainConfig) -> None:
