@@ -404,6 +404,8 @@ def test_train_only_density_leaves_the_zones_bit_identical(tmp_path: Path) -> No
     changed = {k for k in before if not torch.equal(before[k], after[k])}
     branch = ("density_lateral.", "density_smooth.", "density_head.")
     assert changed and all(k.startswith(branch) for k in changed)
+    stages = torch.load(tuned, weights_only=False)["stages"]
+    assert "train_only" not in stages[0] and stages[-1]["train_only"] == "density"
     shared = create_model("mobilenet_v3_small_fpn", width=8)
     with pytest.raises(ValueError, match="density_decoder=separate"):
         restrict_trainable(shared, "density")

@@ -140,6 +140,8 @@ def training_stage(
         stage["closeup_region"] = cfg.data.closeup_region
     if cfg.data.levels:
         stage["levels_pairs_per_step"] = cfg.data.levels_pairs
+    if cfg.optim.train_only:  # a stage that trained only part of the network says which
+        stage["train_only"] = cfg.optim.train_only
     return stage
 
 
