@@ -81,9 +81,9 @@ class OptimConfig:
     # their scale and shift still learn). Needed to fine-tune weights recovered from an ONNX file, where
     # each BatchNorm was folded into its convolution (training/from_onnx.py)
     freeze_batchnorm: bool = False
-    # "": train every parameter. "density": only a separate density decoder learns (with
-    # freeze_batchnorm=true the zones then stay bit-identical): fixes a model's hair counts without
-    # touching the zones it was chosen for
+    # "": train every parameter. "density": only a separate density decoder learns, and the BatchNorm
+    # statistics outside it are kept, so the zones stay bit-identical: fixes a model's hair counts
+    # without touching the zones it was chosen for
     train_only: str = ""
 
 

@@ -315,7 +315,8 @@ def _step_losses(net: torch.nn.Module, batch: dict, levels: LevelPairs | None, c
 
 def restrict_trainable(model: torch.nn.Module, train_only: str) -> None:
     """optim.train_only: freeze every parameter outside the named part. A frozen parameter gets no
-    gradient, and AdamW leaves a parameter without one untouched (weight decay included)."""
+    gradient, and AdamW leaves a parameter without one untouched (weight decay included); set_train_mode
+    keeps the frozen part's BatchNorm statistics."""
     if not train_only:
         return
     if train_only != "density":
@@ -327,12 +328,16 @@ def restrict_trainable(model: torch.nn.Module, train_only: str) -> None:
 
 
 def set_train_mode(model: torch.nn.Module, cfg: TrainConfig) -> None:
-    """Training mode, with every BatchNorm in eval mode when cfg.optim.freeze_batchnorm."""
+    """Training mode, with BatchNorm in eval mode (running statistics kept) where nothing around it
+    learns: every BatchNorm when cfg.optim.freeze_batchnorm, else those restrict_trainable froze (their
+    statistics would otherwise drift and change the outputs of a part meant to stay as it was)."""
     model.train()
-    if cfg.optim.freeze_batchnorm:
-        for module in model.modules():
-            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
-                module.eval()
+    for module in model.modules():
+        if not isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+            continue
+        frozen = cfg.optim.train_only and not any(p.requires_grad for p in module.parameters())
+        if cfg.optim.freeze_batchnorm or frozen:
+            module.eval()
 
 
 def _agreed_elapsed(elapsed: float, device: torch.device) -> float:
