@@ -265,3 +265,24 @@ def test_close_up_root_shadow_lies_behind_the_exit_and_is_blue_grey() -> None:
     # an empty field stays clear
     assert _root_shadow(np.random.default_rng(0), 32, np.zeros((0, 2), np.float32), np.zeros(0),
                         np.zeros(0), 0.01, np.zeros((0, 3), np.float32))[..., 3].max() == 0  # fmt: skip
+
+
+def test_dermoscope_stubs_are_clipped_and_other_photos_keep_their_draws() -> None:
+    from smpvision.synth.hair import sample_length_mm
+
+    shaved_tricho, shaved_other = [], []
+    for seed in range(400):
+        a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+        style_t, length_t = sample_length_mm(a, closeup=True, trichoscope=True)
+        style_o, length_o = sample_length_mm(b, closeup=True)
+        # the same draws either way: the style, and the generator's state after the call
+        assert style_t == style_o and a.random() == b.random()
+        if style_t == "shaved":
+            shaved_tricho.append(length_t)
+            shaved_other.append(length_o)
+        else:
+            assert length_t == length_o
+    assert len(shaved_tricho) > 150
+    assert min(shaved_tricho) >= 0.3 and max(shaved_tricho) <= 1.0  # clipped for trichoscopy
+    assert min(shaved_other) < 0.2  # razor stubble elsewhere
+

@@ -22,8 +22,9 @@ from .overview import render_overview
 # 2: matte haired scalp, stubble shadow; 3: skin b* as in real skin; 4: per-follicle shadow under the skin;
 # 6: the same pixels as 4, plus where whole-head zones cannot be seen (Sample.hidden); 7: close-ups show
 # the buried hair blue-grey behind each exit (whole-head photos as in 6). ("v5" was a trial close-up
-# renderer, never committed; see the model card.)
-RENDERER_VERSION = 7
+# renderer, never committed; see the model card.) 8: dermoscope frames of shaved scalp show clipped stubs
+# (0.3–1 mm cut, 0.2–0.7 mm shafts showing), not razor dots; every other photo is the same as in 7.
+RENDERER_VERSION = 8
 __all__ = ["Sample", "render_sample", "RENDERER_VERSION"]
 
 
@@ -88,7 +89,7 @@ def render_sample(
 
     skin = sample_skin(rng)
     hair = sample_hair(rng)
-    style, length_mm = sample_length_mm(rng, closeup=kind == "closeup")
+    style, length_mm = sample_length_mm(rng, closeup=kind == "closeup", trichoscope=region == "trichoscope")
     form = str(rng.choice(HAIR_FORMS, p=[0.6, 0.28, 0.12]))
     density = float(rng.uniform(130, 240))  # hairs/cm² of this client's hair-bearing scalp
 

@@ -105,10 +105,19 @@ def splat_strands(
     return StrandLayer(coverage, mean_col)
 
 
-def sample_length_mm(rng: np.random.Generator, closeup: bool = False) -> tuple[str, float]:
+def sample_length_mm(
+    rng: np.random.Generator, closeup: bool = False, trichoscope: bool = False
+) -> tuple[str, float]:
     """Hair length style of a client: shaved stubble, short crop, or long hair lying over the scalp.
-    Close-ups (trichoscopy, density checks) are mostly taken of shaved or clipped scalp."""
+    Close-ups (trichoscopy, density checks) are mostly taken of shaved or clipped scalp.
+
+    trichoscope: the "shaved" stubs of a dermoscope frame are clipped, not razor-shaved (renderer v8): a
+    trichoscopy count is taken on hair cut to about a millimetre, whose shafts then show 0.2–0.7 mm
+    (p10–p90 of the boxes in real trichoscopy frames: 0.21–0.66 mm). Razor-short 0.1 mm stubs made the
+    rendered dermoscope stubs dots, not shafts (p10 0.12 mm). The same draws are taken either way, so
+    every other photo renders as before."""
     p = [0.5, 0.35, 0.15] if closeup else [0.35, 0.4, 0.25]
     style = str(rng.choice(["shaved", "short", "long"], p=p))
-    length = {"shaved": rng.uniform(0.1, 1.0), "short": rng.uniform(1.5, 12.0), "long": rng.uniform(25, 90)}
+    shaved = rng.uniform(0.3, 1.0) if trichoscope else rng.uniform(0.1, 1.0)
+    length = {"shaved": shaved, "short": rng.uniform(1.5, 12.0), "long": rng.uniform(25, 90)}
     return style, float(length[style])
