@@ -285,4 +285,3 @@ def test_dermoscope_stubs_are_clipped_and_other_photos_keep_their_draws() -> Non
     assert len(shaved_tricho) > 150
     assert min(shaved_tricho) >= 0.3 and max(shaved_tricho) <= 1.0  # clipped for trichoscopy
     assert min(shaved_other) < 0.2  # razor stubble elsewhere
-
