@@ -285,3 +285,35 @@ def test_dermoscope_stubs_are_clipped_and_other_photos_keep_their_draws() -> Non
     assert len(shaved_tricho) > 150
     assert min(shaved_tricho) >= 0.3 and max(shaved_tricho) <= 1.0  # clipped for trichoscopy
     assert min(shaved_other) < 0.2  # razor stubble elsewhere
+
+
+def test_dermoscope_veil_spares_pigmented_shafts() -> None:
+    import cv2
+
+    from smpvision.synth.closeup import _dermoscope_cast, _draw_shafts
+
+    size = 64
+    skin = np.float32([0.7, 0.55, 0.5])
+    exits = np.float32([[10, 32], [40, 20]])
+    angles = np.float32([0.0, 1.2])
+    w_px, length = np.float32([6.0, 6.0]), np.float32([40.0, 30.0])
+    # dark brown, as miniaturised dark hair is drawn (~0.3): the old veil lifted these (black it spared)
+    mini, cols = np.float32([1.0, 1.0]), np.float32([[0.28, 0.22, 0.2], [0.28, 0.22, 0.2]])
+    plain = np.full((size, size, 3), np.round(skin * 255), np.uint8)
+    mapped = plain.copy()
+    coverage = np.zeros((size, size), np.float32)
+    _draw_shafts(plain, exits, angles, w_px, length, mini, cols, skin, "straight")
+    _draw_shafts(mapped, exits, angles, w_px, length, mini, cols, skin, "straight", coverage)
+    assert np.array_equal(plain, mapped)  # the map is drawn beside the photo, never into it
+    core = coverage > 0.5  # pigment on this skin: 1 − 0.233 / 0.583 = 0.6
+    assert core.sum() > 200
+    assert coverage[~(cv2.dilate(core.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0)].max() == 0.0
+    img = mapped.astype(np.float32) / 255
+    old = _dermoscope_cast(np.random.default_rng(3), img)
+    new = _dermoscope_cast(np.random.default_rng(3), img, coverage)
+    skin_px = coverage == 0
+    assert np.allclose(old[skin_px], new[skin_px])  # the skin gets the same veil as before
+    drawn, veiled, spared = (a.mean(-1)[core].mean() for a in (img, old, new))
+    # a shaft under the veil is lifted towards the skin; spared by its pigment (~0.6 here), it gets at
+    # most the rest of the veil
+    assert veiled - drawn > 0.05 and spared - drawn < 0.5 * (veiled - drawn)

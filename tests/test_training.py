@@ -388,6 +388,35 @@ def test_init_from_a_shared_checkpoint_starts_a_separate_decoder_where_it_stoppe
                              torch.optim.AdamW(net.parameters()), first)  # fmt: skip
 
 
+def test_restart_schedule_warms_up_again_and_counts_its_budget_from_its_own_start(tmp_path: Path) -> None:
+    """optim.restart_schedule with init_from: the fine-tune's LR warms up from its own first step and its
+    steps count from there (also when it is resumed); without it the other run's schedule goes on."""
+    from training.train import fit, load_checkpoint
+
+    def lrs(run: Path) -> dict[int, float]:
+        header, *rows = (run / "metrics.csv").read_text().splitlines()
+        cols = header.split(",")
+        out = {}
+        for row in rows:
+            r = dict(zip(cols, row.split(","), strict=False))
+            if r["lr"]:
+                out[int(r["step"])] = float(r["lr"])
+        return out
+
+    first = fit(tiny_config(tmp_path / "a", steps=2))
+    warm = ("optim.warmup_steps=2", "optim.lr=0.01", f"init_from={first}")
+    fresh = tmp_path / "fresh"
+    path = fit(tiny_config(fresh, steps=3, extra=(*warm, "optim.restart_schedule=true")))
+    assert load_checkpoint(path)[2]["step"] == 5  # 3 steps of its own after the other run's 2
+    assert lrs(fresh)[3] == pytest.approx(0.01 / 2)  # warm-up step 1 of 2, at the logged step 3
+    fit(tiny_config(fresh, steps=4, extra=(*warm, "optim.restart_schedule=true")))  # resumed
+    assert load_checkpoint(path)[2]["step"] == 6  # the budget still counts from the fine-tune's start
+    carried = tmp_path / "carried"
+    path = fit(tiny_config(carried, steps=3, extra=warm))
+    assert load_checkpoint(path)[2]["step"] == 3  # continues the other run: one more step
+    assert lrs(carried)[3] < 0.01 / 2  # past its warm-up, in its cosine
+
+
 def test_train_only_density_leaves_the_zones_bit_identical(tmp_path: Path) -> None:
     """optim.train_only=density: the density decoder learns (its BatchNorm statistics too), every other
     tensor of the checkpoint (zone weights, backbone, their BatchNorm statistics) is unchanged, and the

@@ -85,6 +85,11 @@ class OptimConfig:
     # statistics outside it are kept, so the zones stay bit-identical: fixes a model's hair counts
     # without touching the zones it was chosen for
     train_only: str = ""
+    # with init_from: warm-up and cosine start again at this run's first step, and steps / max_minutes
+    # count from there. Off, a run started from another continues that run's schedule and budget (both
+    # counters carry over), so a fine-tune of a finished run starts deep in its cosine tail: the decoder
+    # fine-tunes v4wd / v4wt / v4wv (2026-12) trained at lr ≤ 0.0009 falling to 0, not the 0.005 set
+    restart_schedule: bool = False
 
 
 @dataclass

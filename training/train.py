@@ -2,7 +2,8 @@
 CPU, NCCL on GPU). Rank 0 logs, validates and writes checkpoints; every checkpoint carries its config.
 
 The learning rate follows warm-up then cosine decay over whichever budget binds first: `optim.steps` or
-`optim.max_minutes` of wall time, so a run sized for a fast machine still ends cleanly on a slow one.
+`optim.max_minutes` of wall time, so a run sized for a fast machine still ends cleanly on a slow one. A run
+started with `init_from` continues the other run's schedule and budget unless `optim.restart_schedule`.
 """
 
 from __future__ import annotations
@@ -210,6 +211,7 @@ def fit(cfg: TrainConfig, resume: bool = True) -> Path:
     model = build_model(cfg).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.optim.lr, weight_decay=cfg.optim.weight_decay)
     step, elapsed, stages = 0, 0.0, []
+    origin = (0, 0.0)  # step and elapsed seconds the LR schedule and the budgets count from
     ckpt_path = out_dir / CHECKPOINT
     ckpt, source = None, ""
     if resume and ckpt_path.exists():
@@ -217,11 +219,14 @@ def fit(cfg: TrainConfig, resume: bool = True) -> Path:
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
         source = f"resumed from {ckpt_path}"
+        origin = tuple(ckpt.get("schedule_origin", origin))
     elif cfg.init_from:  # another run's checkpoint, into this run's (possibly wider) network
         ckpt = init_from_checkpoint(model, opt, cfg.init_from)
         source = f"started from {cfg.init_from}"
     if ckpt is not None:
         step, elapsed = int(ckpt["step"]), float(ckpt["elapsed_s"])
+        if source.startswith("started") and cfg.optim.restart_schedule:
+            origin = (step, elapsed)
         stages = checkpoint_stages(ckpt)
         if rank == 0:
             print(f"{source} at step {step}", file=sys.stderr)
@@ -245,14 +250,17 @@ def fit(cfg: TrainConfig, resume: bool = True) -> Path:
         levels = LevelPairs(cfg.data.levels, cfg.data.size, seed=cfg.seed + 1000 * step + rank)
     log = _CsvLog(out_dir / "metrics.csv") if rank == 0 else None
     start_step = step
-    progress = Progress(cfg.optim.steps - start_step, f"train (from step {start_step})")
+    progress = Progress(cfg.optim.steps - (start_step - origin[0]), f"train (from step {start_step})")
     t_start = time.time() - elapsed
     set_train_mode(net, cfg)
     for batch in loader:
         elapsed = _agreed_elapsed(time.time() - t_start, device)
-        if step >= cfg.optim.steps or (cfg.optim.max_minutes > 0 and elapsed >= 60 * cfg.optim.max_minutes):
+        run_step, run_elapsed = step - origin[0], elapsed - origin[1]
+        if run_step >= cfg.optim.steps or (
+            cfg.optim.max_minutes > 0 and run_elapsed >= 60 * cfg.optim.max_minutes
+        ):
             break
-        lr = learning_rate(cfg, step, elapsed)
+        lr = learning_rate(cfg, run_step, run_elapsed)
         for group in opt.param_groups:
             group["lr"] = lr
         batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
@@ -278,11 +286,11 @@ def fit(cfg: TrainConfig, resume: bool = True) -> Path:
                     }
                 )
                 set_train_mode(model, cfg)
-                _save(ckpt_path, model, opt, step, elapsed, cfg, stages)
+                _save(ckpt_path, model, opt, step, elapsed, cfg, stages, origin)
     if rank == 0:
         final = validate(model, val, device, cfg.data.closeup_zones)
         log.write({"step": step, "elapsed_s": round(elapsed, 1), **final})
-        _save(ckpt_path, model, opt, step, elapsed, cfg, stages)
+        _save(ckpt_path, model, opt, step, elapsed, cfg, stages, origin)
         progress.close()
         print(f"finished at step {step} after {elapsed / 60:.1f} min; held-out {final}", file=sys.stderr)
     if dist.is_initialized():
@@ -349,7 +357,10 @@ def _agreed_elapsed(elapsed: float, device: torch.device) -> float:
     return float(t.item())
 
 
-def _save(path: Path, model, opt, step: int, elapsed: float, cfg: TrainConfig, stages: list[dict]) -> None:
+def _save(
+    path: Path, model, opt, step: int, elapsed: float, cfg: TrainConfig, stages: list[dict],
+    origin: tuple[int, float] = (0, 0.0),
+) -> None:  # fmt: skip
     world = dist.get_world_size() if dist.is_initialized() else 1
     stages[-1]["to_step"] = step
     tmp = path.with_suffix(".tmp")  # write then rename: an interrupted save never corrupts last.pt
@@ -362,6 +373,7 @@ def _save(path: Path, model, opt, step: int, elapsed: float, cfg: TrainConfig, s
             "world_size": world,
             "config": to_dict(cfg),
             "stages": stages,
+            "schedule_origin": list(origin),
         },
         tmp,
     )

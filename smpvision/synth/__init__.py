@@ -24,7 +24,9 @@ from .overview import render_overview
 # the buried hair blue-grey behind each exit (whole-head photos as in 6). ("v5" was a trial close-up
 # renderer, never committed; see the model card.) 8: dermoscope frames of shaved scalp show clipped stubs
 # (0.3–1 mm cut, 0.2–0.7 mm shafts showing), not razor dots; every other photo is the same as in 7.
-RENDERER_VERSION = 8
+# 9: a dermoscope's milky veil no longer lies over pigmented shafts (they stay dark, as in the real
+# frames); same draws, so every other photo is the same as in 8.
+RENDERER_VERSION = 9
 __all__ = ["Sample", "render_sample", "RENDERER_VERSION"]
 
 
