@@ -223,10 +223,10 @@ def fit(cfg: TrainConfig, resume: bool = True) -> Path:
     elif cfg.init_from:  # another run's checkpoint, into this run's (possibly wider) network
         ckpt = init_from_checkpoint(model, opt, cfg.init_from)
         source = f"started from {cfg.init_from}"
+        if cfg.optim.restart_schedule:
+            origin = (int(ckpt["step"]), float(ckpt["elapsed_s"]))
     if ckpt is not None:
         step, elapsed = int(ckpt["step"]), float(ckpt["elapsed_s"])
-        if source.startswith("started") and cfg.optim.restart_schedule:
-            origin = (step, elapsed)
         stages = checkpoint_stages(ckpt)
         if rank == 0:
             print(f"{source} at step {step}", file=sys.stderr)
