@@ -317,3 +317,33 @@ def test_dermoscope_veil_spares_pigmented_shafts() -> None:
     # a shaft under the veil is lifted towards the skin; spared by its pigment (~0.6 here), it gets at
     # most the rest of the veil
     assert veiled - drawn > 0.05 and spared - drawn < 0.5 * (veiled - drawn)
+
+
+def test_capture_bands_hide_the_scalp_as_the_real_frames_do() -> None:
+    from smpvision.synth.overlays import burn_in
+
+    size = 256
+    seen = {"bottom": 0, "top": 0, "none": 0}
+    for seed in range(300):
+        img = np.full((size, size, 3), 150, np.uint8)
+        zones = np.full((size, size), 1, np.uint8)
+        yy, xx = np.mgrid[2:size:8, 2:size:8]
+        hairs = np.stack([xx.ravel(), yy.ravel()], 1).astype(np.float32)
+        out, zones, kept = burn_in(np.random.default_rng(seed), img, zones, hairs, mm_px=0.01)
+        hidden = zones == 0
+        bottom, top = hidden[-3:].all(), hidden[3 : size // 30, 3 : size // 20].all()
+        assert not (bottom and top)  # one band at most, as in the real frames
+        if bottom:  # full width, about 3 % of the height, one flat colour
+            rows = np.where(hidden.all(1))[0]
+            assert 0.02 * size <= len(rows) <= 0.04 * size and rows[-1] == size - 1
+            assert out[rows].std(axis=(0, 1)).max() < 30
+        if top:  # dark label boxes along the top left, scalp below and at the right
+            assert out[hidden].mean() < 150 and not hidden[size // 10 :].any()
+            assert not hidden[:, -size // 4 :].all(0).any()
+        seen["bottom" if bottom else "top" if top else "none"] += 1
+        # the scalp under a band is background and its hair points are gone, none elsewhere
+        hi = np.round(hairs).astype(int)
+        assert len(kept) == int((~hidden[hi[:, 1], hi[:, 0]]).sum())
+        assert not hidden[np.round(kept[:, 1]).astype(int), np.round(kept[:, 0]).astype(int)].any()
+    # within frames that carry overlays: 42 % bottom bars, 23 % top strips
+    assert 95 <= seen["bottom"] <= 160 and 45 <= seen["top"] <= 95, seen

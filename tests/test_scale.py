@@ -43,15 +43,25 @@ def test_mm_per_px_is_shaft_over_width() -> None:
     assert estimate_mm_per_px(img, shaft_um=90) == pytest.approx(0.090 / width)
 
 
-# Trichoscope renders with dark terminal hair, where the estimate lies within 15 % of the truth. Over 71
-# mixed renders (all hair colours, bald, scar and thinning fields) the median error is ~19 % and 69 % are
-# within 35 %; a third return None (too few shafts).
-@pytest.mark.parametrize("seed", [4, 8, 28])
-def test_rendered_trichoscope_scale(render_sample, seed: int) -> None:
-    s = render_sample(seed, size=384, kind="closeup", region="trichoscope")
-    est = estimate_mm_per_px(s.image)
-    assert est is not None
-    assert est == pytest.approx(s.meta["mm_per_px"], rel=0.35)
+# Over trichoscope renders of dark terminal hair (not long, at least 8 hairs) the estimate is within 35 %
+# of the truth for about three in four and off by a median of about 25 % (renderer 10: 24 frames, 1 None,
+# median 25 %, 70 % within 35 %; renderer 9: 23.7 %, 77 %). Single seeds are not a fair test: the
+# capture software's overlays and the JPEG quality drawn after them move one frame's estimate by a third.
+def test_rendered_trichoscope_scale(render_sample) -> None:
+    errors, missing, seed = [], 0, 0
+    while len(errors) + missing < 24 and seed < 400:
+        s = render_sample(seed, size=384, kind="closeup", region="trichoscope")
+        seed += 1
+        hair = s.meta["hair"]
+        if hair["name"] not in ("black", "dark_brown") or hair["style"] == "long" or len(s.hairs) < 8:
+            continue
+        est = estimate_mm_per_px(s.image)
+        if est is None:
+            missing += 1
+        else:
+            errors.append(abs(est / s.meta["mm_per_px"] - 1))
+    assert len(errors) + missing == 24 and missing <= 3
+    assert np.median(errors) <= 0.32 and np.mean(np.array(errors) <= 0.35) >= 0.6
 
 
 def test_none_without_shafts() -> None:

@@ -26,7 +26,10 @@ from .overview import render_overview
 # (0.3–1 mm cut, 0.2–0.7 mm shafts showing), not razor dots; every other photo is the same as in 7.
 # 9: a dermoscope's milky veil no longer lies over pigmented shafts (they stay dark, as in the real
 # frames); same draws, so every other photo is the same as in 8.
-RENDERER_VERSION = 9
+# 10: capture-software overlays as the real dermoscope frames show them: a plain light-grey bottom bar or
+# a top strip of dark label boxes, never both; measurement circles with radius and read-out box. Only
+# close-ups that carry overlays (the last draws before JPEG) differ from 9.
+RENDERER_VERSION = 10
 __all__ = ["Sample", "render_sample", "RENDERER_VERSION"]
 
 
