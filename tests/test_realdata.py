@@ -208,6 +208,25 @@ def test_evaluate_counts(counts_root: Path) -> None:
     assert res["images"][0]["mm_per_px"] == 0.01
     evaluate_counts(photos[:1], segment, mm_per_px=0.003)
     assert seen[-1] == 0.003
+    # an even map puts in the boxes what they cover of the frame
+    for row in res["images"]:
+        assert row["share_in_boxes"] == pytest.approx(row["box_area_share"], rel=1e-5)
+    assert res["median_share_in_boxes"] == pytest.approx(res["median_box_area_share"], rel=1e-5)
+
+
+def test_share_in_boxes_at_the_maps_own_size() -> None:
+    from training.realdata import share_in_boxes
+
+    boxes = [(20, 10, 40, 30)]  # 20 × 20 px, padded by 3 px each side: rows 7–33, columns 17–43
+    density = np.zeros((100, 200))
+    density[20, 30] = 1.0  # one hair inside
+    density[20, 44] = 0.5  # just past the padding
+    assert share_in_boxes(density, boxes, (100, 200)) == (pytest.approx(2 / 3), pytest.approx(26 * 26 / 2e4))
+    half = np.zeros((50, 100))  # the same map at half the photo's size: the box is scaled to it
+    half[10, 15], half[10, 23] = 1.0, 0.5
+    share, area = share_in_boxes(half, boxes, (100, 200))
+    assert share == pytest.approx(2 / 3) and area == pytest.approx(14 * 14 / 5e3)  # rounded outwards
+    assert share_in_boxes(np.zeros((10, 10)), boxes, (100, 200))[0] is None  # nothing counted
 
 
 def test_format_table(tmp_path: Path, counts_root: Path) -> None:

@@ -347,3 +347,25 @@ def test_capture_bands_hide_the_scalp_as_the_real_frames_do() -> None:
         assert not hidden[np.round(kept[:, 1]).astype(int), np.round(kept[:, 0]).astype(int)].any()
     # within frames that carry overlays: 42 % bottom bars, 23 % top strips
     assert 95 <= seen["bottom"] <= 160 and 45 <= seen["top"] <= 95, seen
+
+
+def test_buried_dots_are_blue_grey_and_follow_the_follicles() -> None:
+    from smpvision.synth.closeup import _buried_dots
+
+    size, mm_px = 256, 0.02
+    fu_lam = np.zeros((size, size), np.float32)
+    fu_lam[:, : size // 2] = 0.0008  # follicles on the left half only: 2 units/mm², 26 units there
+    drawn = 0
+    for seed in range(8):
+        img = np.full((size, size, 3), 0.8, np.float32)
+        _buried_dots(np.random.default_rng(seed), img, fu_lam, mm_px, shaft_px=4.0)
+        changed = np.abs(img - 0.8).max(-1) > 0.01
+        if not changed.any():
+            continue  # a quarter of frames show none
+        drawn += 1
+        # where no hair grows only a few (2 % of the densest rate: pigment left in empty openings)
+        left, right = changed[:, : size // 2].mean(), changed[:, size // 2 + 12 :].mean()
+        assert right < 0.25 * left and left < 0.5
+        px = img[changed]
+        assert (px.mean(-1) < 0.8).all() and (px[:, 2] > px[:, 0]).all()  # darker and blue-grey
+    assert drawn >= 4

@@ -327,12 +327,15 @@ def evaluate_counts(
     extra = {} if mm_per_px is None else {"mm_per_px": mm_per_px}
     rows = []
     for i, photo in enumerate(photos):
-        result = segment(load_rgb(photo.path), view_kind="closeup", **extra)
+        image = load_rgb(photo.path)
+        result = segment(image, view_kind="closeup", **extra)
         scale = getattr(result, "mm_per_px", None)
-        rows.append({"name": photo.path.name, "true": photo.hair_count,
-                     "pred": float(np.asarray(result.density, np.float64).sum()),
+        density = np.asarray(result.density, np.float64)
+        in_boxes, box_area = share_in_boxes(density, photo.boxes, image.shape[:2])
+        rows.append({"name": photo.path.name, "true": photo.hair_count, "pred": float(density.sum()),
                      "mm_per_px": None if scale is None else float(scale),
-                     "scale_source": getattr(result, "scale_source", None)})  # fmt: skip
+                     "scale_source": getattr(result, "scale_source", None),
+                     "share_in_boxes": in_boxes, "box_area_share": box_area})  # fmt: skip
         if progress is not None:
             progress(i + 1, len(photos))
     true = np.array([r["true"] for r in rows], np.float64)
@@ -354,8 +357,40 @@ def evaluate_counts(
         "pearson_r": float(np.corrcoef(true, pred)[0, 1]) if varied else nan,
         "constant_mean_rel_error": float(constant.mean()) if constant.size else nan,
         "n_scale_estimated": sum(r["scale_source"] == "estimated" for r in rows),
+        # where the count comes from: a model that counts the boxed shafts puts its density in the boxes;
+        # a map spread evenly over the frame would score the boxes' share of the area
+        "median_share_in_boxes": _median_of(rows, "share_in_boxes"),
+        "median_box_area_share": _median_of(rows, "box_area_share"),
         "images": rows,
     }
+
+
+BOX_PAD = 0.15  # of a box's longer side: an exit lies at a box's end, and its blur spills past it
+
+
+def share_in_boxes(
+    density: np.ndarray, boxes: Sequence[tuple[int, int, int, int]], image_hw: tuple[int, int]
+) -> tuple[float | None, float]:
+    """(share of the density map's mass inside the padded boxes, share of the frame's area they cover).
+
+    The map may come at another size than the photo: boxes are scaled to it. The share is None for an
+    empty map."""
+    h, w = density.shape[:2]
+    sy, sx = h / image_hw[0], w / image_hw[1]
+    inside = np.zeros((h, w), bool)
+    for x0, y0, x1, y1 in boxes:
+        pad = BOX_PAD * max(x1 - x0, y1 - y0)
+        r0, r1 = int(max(0, (y0 - pad) * sy)), int(np.ceil(min(image_hw[0], y1 + pad) * sy))
+        c0, c1 = int(max(0, (x0 - pad) * sx)), int(np.ceil(min(image_hw[1], x1 + pad) * sx))
+        inside[r0:r1, c0:c1] = True
+    total = float(density.sum())
+    share = float(density[inside].sum()) / total if total > 0 else None
+    return share, float(inside.mean())
+
+
+def _median_of(rows: list[dict], key: str) -> float:
+    vals = [r[key] for r in rows if r.get(key) is not None]
+    return float(np.median(vals)) if vals else math.nan
 
 
 # ---------------------------------------------------------------------------------------------- report
@@ -414,4 +449,7 @@ def _counts_table(cnt: dict) -> str:
         " ".join(f"{v:>10}" for v in vals),
         "yardstick: the set's mean count given for every image would score mean rel "
         + _fmt(cnt.get("constant_mean_rel_error")),
+        "where the density lies: median share inside the hair boxes (padded 15 %) "
+        + _fmt(cnt.get("median_share_in_boxes"), ".2f")
+        + "; an even spread would put " + _fmt(cnt.get("median_box_area_share"), ".2f") + " there",
     ])  # fmt: skip

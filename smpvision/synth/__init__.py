@@ -29,7 +29,9 @@ from .overview import render_overview
 # 10: capture-software overlays as the real dermoscope frames show them: a plain light-grey bottom bar or
 # a top strip of dark label boxes, never both; measurement circles with radius and read-out box. Only
 # close-ups that carry overlays (the last draws before JPEG) differ from 9.
-RENDERER_VERSION = 10
+# 11: dermoscope frames only: a grainy network of white scale over much of the skin, blue-grey dots of
+# hair that does not leave the skin (no hair point), a round blue-grey haze around each exit.
+RENDERER_VERSION = 11
 __all__ = ["Sample", "render_sample", "RENDERER_VERSION"]
 
 

@@ -125,6 +125,22 @@ def _flakes(rng, img: np.ndarray, mm_px: float) -> None:
     img[:] = img * (1 - layer) + np.float32([0.93, 0.93, 0.95]) * layer
 
 
+def _scale_network(rng, img: np.ndarray, mm_px: float) -> None:
+    """Dry scale under a dermoscope: ragged white patches that follow the skin's furrows over much of the
+    frame, grainy rather than solid. Most of the real dermoscope frames show it (seen by eye on the realism
+    sheet, benchmarks/realism_sheet.py); models trained without it put hair density on its flecks and on
+    the dark skin between them (renderer 11; before it only a few separate flakes, _flakes)."""
+    size = img.shape[0]
+    field = size * mm_px
+    patches = smooth_noise(rng, size, size, field / rng.uniform(0.25, 0.6), 3)
+    grain = smooth_noise(rng, size, size, field / rng.uniform(0.03, 0.06), 2)
+    cover = rng.uniform(0.25, 0.75)  # share of the frame under scale
+    level = float(np.quantile(patches, 1 - cover))
+    alpha = np.clip((patches - level) / 0.8, 0, 1) * np.clip(0.7 + 0.3 * grain, 0, 1)
+    alpha = cv2.GaussianBlur(alpha * rng.uniform(0.35, 0.8), (0, 0), max(0.7, 0.004 / mm_px))[..., None]
+    img[:] = img * (1 - alpha) + np.float32([0.92, 0.93, 0.97]) * alpha
+
+
 def render_closeup(
     rng: np.random.Generator, size: int, region: str, skin: SkinTone, hair: HairColour,
     style: str, length_mm: float, form: str, density_cm2: float,
@@ -161,6 +177,8 @@ def render_closeup(
             ]
     if rng.random() < 0.45:
         _flakes(rng, img, mm_px)
+    if region == "trichoscope" and rng.random() < 0.6:  # drawn last: other close-ups keep their draws
+        _scale_network(rng, img, mm_px)
 
     # follicular units → hair exits
     d_eff = np.where(d < BALD_MAX, d * 0.4, d)
@@ -193,6 +211,8 @@ def render_closeup(
     n = len(exits_a)
     cols = hair.strand_rgb(rng, n)
 
+    if region == "trichoscope":  # drawn after every other draw of v10: other close-ups keep theirs
+        _buried_dots(rng, img, fu_lam, mm_px, float(np.median(widths)) / mm_px if n else 0.075 / mm_px)
     # perifollicular halo (sebum/scale) under the shaft base: exits splatted, then one blur
     canvas = np.round(np.clip(img, 0, 1) * 255).astype(np.uint8)
     w_px = np.maximum(np.asarray(widths, np.float32) / mm_px, 1.0)
@@ -220,7 +240,7 @@ def render_closeup(
     out = canvas.astype(np.float32) / 255.0
     # a light veil over the hair base: the shaft emerges from under translucent skin
     out = out * (1 - 0.5 * halo[..., None]) + np.float32([0.85, 0.88, 0.95]) * 0.5 * halo[..., None]
-    root = _root_shadow(rng, size, exits_a, np.asarray(angles), w_px, mm_px, cols)
+    root = _root_shadow(rng, size, exits_a, np.asarray(angles), w_px, mm_px, cols, region == "trichoscope")
     out = out * (1 - root[..., 3:]) + root[..., :3] * root[..., 3:]
 
     inside = (
@@ -244,13 +264,16 @@ def render_closeup(
 
 def _root_shadow(
     rng: np.random.Generator, size: int, exits: np.ndarray, angles: np.ndarray, w_px: np.ndarray,
-    mm_px: float, cols: np.ndarray,
+    mm_px: float, cols: np.ndarray, haze: bool = False,
 ) -> np.ndarray:  # fmt: skip
     """The hair under the skin, seen through it: from each exit, on the side away from the shaft (the
     follicle runs on beneath the surface at the angle the hair leaves it), a blurred blue-grey streak
     0.2–0.7 mm long and 1.5–3 shafts wide that fades with depth. In real dermoscope frames this, not a
     pale halo, is what marks where a hair leaves the skin (the Tyndall effect turns buried pigment blue).
-    Unpigmented (white) shafts leave almost none. Returns (H, W, 4): colour and opacity."""
+    Unpigmented (white) shafts leave almost none. Returns (H, W, 4): colour and opacity.
+
+    haze: also a round blue-grey haze 2-4 shafts across around each exit, as the real dermoscope frames
+    show it (renderer 11; the streak alone is narrower than what they show)."""
     out = np.zeros((size, size, 4), np.float32)
     n = len(exits)
     if n == 0 or rng.random() < 0.15:  # some frames (oily, scaly or heavily gelled skin) hide it
@@ -268,10 +291,39 @@ def _root_shadow(
         for i in range(n):
             cv2.line(opacity, (int(a[i, 0] * 16), int(a[i, 1] * 16)), (int(b[i, 0] * 16), int(b[i, 1] * 16)),
                      float(fade * pigment[i]), int(width[i]), cv2.LINE_AA, shift=4)  # fmt: skip
+    if haze:
+        radius = w_px * rng.uniform(1.0, 2.0, n)
+        for i in range(n):
+            cv2.circle(opacity, (int(exits[i, 0] * 16), int(exits[i, 1] * 16)), int(radius[i] * 16),
+                       float(0.7 * pigment[i]), -1, cv2.LINE_AA, shift=4)  # fmt: skip
     opacity = cv2.GaussianBlur(opacity, (0, 0), max(1.0, 0.6 * float(np.median(w_px))))
     out[..., :3] = colour
     out[..., 3] = np.clip(opacity, 0, 1) * strength
     return out
+
+
+def _buried_dots(rng, img: np.ndarray, fu_lam: np.ndarray, mm_px: float, shaft_px: float) -> None:
+    """Blue-grey dots of hair that does not leave the skin: shafts cut below the surface, hairs growing
+    in, pigment in an empty opening. They look like a root shadow with no shaft, and the real frames have
+    them (a model trained without them put hairs on them: outputs of session 33); they are not hairs
+    that can be counted, so they get no hair point."""
+    size = img.shape[0]
+    if rng.random() < 0.25:
+        return
+    dots = sample_exits(rng, fu_lam * rng.uniform(0.1, 0.8) + 0.02 * fu_lam.max())
+    if not len(dots):
+        return
+    opacity = np.zeros((size, size), np.float32)
+    radius = shaft_px * rng.uniform(0.6, 2.0, len(dots))
+    aspect = rng.uniform(1.0, 2.5, len(dots))
+    angle = rng.uniform(0, 180, len(dots))
+    for (x, y), r, a, t in zip(dots, radius, aspect, angle, strict=True):
+        axes = (max(1, int(r * a * 16)), max(1, int(r * 16)))
+        cv2.ellipse(opacity, (int(x * 16), int(y * 16)), axes, float(t), 0, 360, float(rng.uniform(0.3, 1.0)),
+                    -1, cv2.LINE_AA, shift=4)  # fmt: skip
+    opacity = cv2.GaussianBlur(opacity, (0, 0), max(1.0, 0.8 * shaft_px))[..., None] * rng.uniform(0.3, 0.7)
+    colour = np.float32([0.35, 0.42, 0.55]) * rng.uniform(0.8, 1.15)
+    img[:] = img * (1 - opacity) + colour * opacity
 
 
 def _draw_shafts(
