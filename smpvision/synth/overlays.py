@@ -104,7 +104,7 @@ def _status_bar(rng: np.random.Generator, img: np.ndarray, th: int) -> np.ndarra
 
 
 def _label_strip(rng: np.random.Generator, img: np.ndarray, th: int) -> np.ndarray:
-    """Opaque dark-grey boxes along the top left, each holding one label: ID, resolution, date, units, zoom."""
+    """Opaque dark-grey boxes along the top left, one label in each: ID, resolution, date, units, zoom."""
     size = img.shape[0]
     hidden = np.zeros(img.shape[:2], bool)
     y0, y1 = round(0.005 * size), round(0.043 * size)
