@@ -369,3 +369,43 @@ def test_buried_dots_are_blue_grey_and_follow_the_follicles() -> None:
         px = img[changed]
         assert (px.mean(-1) < 0.8).all() and (px[:, 2] > px[:, 0]).all()  # darker and blue-grey
     assert drawn >= 4
+
+
+def test_depth_of_field_blurs_away_from_a_sharp_band() -> None:
+    from smpvision.synth.focus import blur_field, depth_of_field
+
+    size, mm_px = 192, 0.02
+    rng = np.random.default_rng(3)
+    softened = 0
+    for seed in range(12):
+        field_rng = np.random.default_rng(seed)
+        field_rng.random()  # depth_of_field's first draw: whether this frame's focus varies
+        sigma = blur_field(field_rng, size, mm_px)
+        assert sigma.min() >= 0 and sigma.max() <= 0.09 / mm_px + 1e-4
+        # a band in focus somewhere, or the whole field soft when the band lies off the frame
+        img = rng.random((size, size, 3)).astype(np.float32)
+        out = depth_of_field(np.random.default_rng(seed), img, mm_px)
+        assert out.shape == img.shape and out.dtype == np.float32
+        if np.array_equal(out, img):
+            continue  # 30 % of frames keep one focus
+        softened += 1
+        # noise loses its variance where the field is blurred, keeps it where it is sharp
+        sharp, soft = sigma < 0.3, sigma > 2.0
+        if sharp.sum() > 500 and soft.sum() > 500:
+            assert out[sharp].std() > 2 * out[soft].std()
+    assert 5 <= softened <= 11
+
+
+def test_depth_of_field_changes_dermoscope_pixels_only(
+    render_sample: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smpvision.synth import focus
+
+    seed = 5001  # a dermoscope frame whose focus varies
+    blurred = render_sample(seed, size=160, kind="closeup", region="trichoscope")
+    macro = render_sample(seed, size=160, kind="closeup", region="macro")
+    monkeypatch.setattr(focus, "SHARE", 0.0)
+    sharp = render_sample(seed, size=160, kind="closeup", region="trichoscope")
+    assert not np.array_equal(blurred.image, sharp.image)
+    assert np.array_equal(blurred.zones, sharp.zones) and np.array_equal(blurred.hairs, sharp.hairs)
+    assert np.array_equal(macro.image, render_sample(seed, size=160, kind="closeup", region="macro").image)

@@ -13,6 +13,7 @@ import numpy as np
 from ..contracts import CLOSEUP_REGIONS, OVERVIEW_REGIONS
 from .camera import apply_geometry, apply_photometric, jpeg_roundtrip, quantise
 from .closeup import render_closeup
+from .focus import depth_of_field, focus_rng
 from .color import sample_hair, sample_skin
 from .hair import HAIR_FORMS, sample_length_mm
 from .marker import geometry_points, marker_label, marker_rng, place_card
@@ -31,7 +32,9 @@ from .overview import render_overview
 # close-ups that carry overlays (the last draws before JPEG) differ from 9.
 # 11: dermoscope frames only: a grainy network of white scale over much of the skin, blue-grey dots of
 # hair that does not leave the skin (no hair point), a round blue-grey haze around each exit.
-RENDERER_VERSION = 11
+# 12: dermoscope frames only: shallow depth of field, sharp along a band and blurred away from it in 70 %
+# (synth.focus, its own generator: every other draw, label and photo is the same as in 11).
+RENDERER_VERSION = 12
 __all__ = ["Sample", "render_sample", "RENDERER_VERSION"]
 
 
@@ -103,6 +106,8 @@ def render_sample(
     render = render_closeup if kind == "closeup" else render_overview
     scene = render(rng, size, region, skin, hair, style, length_mm, form, density)
     corners = place_card(marker_rng(seed), scene) if marker else None  # own generator: no draws taken
+    if region == "trichoscope":  # own generator too: the frame's other draws stay those of renderer 11
+        scene.image = depth_of_field(focus_rng(seed), scene.image, scene.mm_per_px)
     img = apply_photometric(rng, scene.image, closeup=kind == "closeup", off=camera_off)
     if kind == "closeup" and region == "trichoscope" and rng.random() < 0.25:
         img, scene.zones, scene.hairs = lens_circle(rng, img, scene.zones, scene.hairs)
