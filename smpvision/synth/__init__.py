@@ -13,8 +13,8 @@ import numpy as np
 from ..contracts import CLOSEUP_REGIONS, OVERVIEW_REGIONS
 from .camera import apply_geometry, apply_photometric, jpeg_roundtrip, quantise
 from .closeup import render_closeup
-from .focus import depth_of_field, focus_rng
 from .color import sample_hair, sample_skin
+from .focus import depth_of_field, focus_rng
 from .hair import HAIR_FORMS, sample_length_mm
 from .marker import geometry_points, marker_label, marker_rng, place_card
 from .overlays import burn_in, lens_circle
