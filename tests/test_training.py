@@ -465,3 +465,26 @@ def test_ddp_two_cpu_processes(tmp_path: Path) -> None:
     proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert torch.load(tmp_path / "last.pt", weights_only=False)["step"] == 3
+
+
+def test_density_teacher_replaces_the_hair_points_with_its_map(tmp_path: Path, render_sample) -> None:
+    from training.teacher import DensityTeacher, teach
+    from training.train import fit
+
+    teacher = DensityTeacher(ROOT / "smpvision/models/smpvision-zones.onnx")
+    image = torch.from_numpy(render_sample(3, size=64, kind="closeup").image)[None].repeat(2, 1, 1, 1)
+    batch = {"image": image, "hairs": torch.zeros(2, 64, 64), "has_hairs": torch.tensor([0.0, 1.0])}
+    taught = teach(batch, teacher)
+    assert taught["hairs"].shape == (2, 64, 64) and (taught["hairs"] >= 0).all()
+    assert float(taught["hairs"][0].sum()) > 0 and torch.equal(taught["hairs"][0], taught["hairs"][1])
+    assert taught["has_hairs"].tolist() == [1.0, 1.0]  # the teacher's count is known for every scene
+    # a run with a teacher trains and records it in its config
+    path = fit(tiny_config(tmp_path, steps=2, extra=(f"loss.density_teacher={teacher.path}",)))
+    assert torch.load(path, weights_only=False)["config"]["loss"]["density_teacher"] == str(teacher.path)
+    with pytest.raises(FileNotFoundError, match="density_teacher"):
+        DensityTeacher(tmp_path / "missing.onnx")
+    # averaged over flips, the map of a flipped photo is the flipped map
+    four = DensityTeacher(teacher.path, flips=4)
+    assert torch.allclose(torch.flip(four(torch.flip(image, [2])), [2]), four(image), atol=1e-6)
+    with pytest.raises(ValueError, match="1, 2 or 4"):
+        DensityTeacher(teacher.path, flips=3)

@@ -110,6 +110,10 @@ class LossConfig:
     severity_margin: float = 0.05  # share of scalp the loss share must rise per level of the gap
     real_scar_weight: float = 1.0  # scar share of a hair-loss photo above real_scar_allowance
     real_scar_allowance: float = 0.02
+    # an ONNX model whose density map replaces the hair points as the density target (training/teacher.py);
+    # "" = learn from the hair points
+    density_teacher: str = ""
+    density_teacher_flips: int = 1  # 1, 2 or 4: the teacher's map averaged over that many flips of the photo
 
 
 @dataclass

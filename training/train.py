@@ -30,6 +30,7 @@ from .data import ScalpStream
 from .evaluate import rendered_heldout, score_samples
 from .losses import total_loss
 from .model import create_model, preprocess
+from .teacher import DensityTeacher, teach
 from .weak import LevelPairs, weak_level_losses
 
 CHECKPOINT = "last.pt"
@@ -248,6 +249,9 @@ def fit(cfg: TrainConfig, resume: bool = True) -> Path:
     levels = None
     if cfg.data.levels:  # real hair-loss photos for the weak losses; a resumed run draws new pairs
         levels = LevelPairs(cfg.data.levels, cfg.data.size, seed=cfg.seed + 1000 * step + rank)
+    teacher = None
+    if cfg.loss.density_teacher:
+        teacher = DensityTeacher(cfg.loss.density_teacher, flips=cfg.loss.density_teacher_flips)
     log = _CsvLog(out_dir / "metrics.csv") if rank == 0 else None
     start_step = step
     progress = Progress(cfg.optim.steps - (start_step - origin[0]), f"train (from step {start_step})")
@@ -264,6 +268,8 @@ def fit(cfg: TrainConfig, resume: bool = True) -> Path:
         for group in opt.param_groups:
             group["lr"] = lr
         batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+        if teacher is not None:
+            batch = teach(batch, teacher)
         losses = _step_losses(net, batch, levels, cfg)
         opt.zero_grad(set_to_none=True)
         losses["loss"].backward()
