@@ -417,25 +417,27 @@ def test_restart_schedule_warms_up_again_and_counts_its_budget_from_its_own_star
     assert lrs(carried)[3] < 0.01 / 2  # past its warm-up, in its cosine
 
 
-def test_train_only_density_leaves_the_zones_bit_identical(tmp_path: Path) -> None:
-    """optim.train_only=density: the density decoder learns (its BatchNorm statistics too), every other
-    tensor of the checkpoint (zone weights, backbone, their BatchNorm statistics) is unchanged, and the
-    stage says so; a shared decoder or another part name is refused."""
-    from training.train import _DENSITY_BRANCH, fit, restrict_trainable
+@pytest.mark.parametrize("part", ["density", "zones_decoder"])
+def test_train_only_leaves_everything_else_bit_identical(tmp_path: Path, part: str) -> None:
+    """optim.train_only=density / zones_decoder: that part learns (its BatchNorm statistics too), every
+    other tensor of the checkpoint (backbone, the other decoder, their BatchNorm statistics) is unchanged,
+    and the stage says so; a shared decoder or another part name is refused."""
+    from training.train import _TRAINABLE_PARTS, fit, restrict_trainable
 
     separate = ("model.density_decoder=separate", "model.density_backbone_grad=0")
     first = fit(tiny_config(tmp_path / "a", steps=2, extra=separate))
     tuned = fit(tiny_config(tmp_path / "b", steps=4, extra=(*separate, f"init_from={first}",
-                                                            "optim.train_only=density")))  # fmt: skip
+                                                            f"optim.train_only={part}")))  # fmt: skip
     before = torch.load(first, weights_only=False)["model"]
     ckpt = torch.load(tuned, weights_only=False)
     changed = {k for k in before if not torch.equal(before[k], ckpt["model"][k])}
-    assert changed and all(k.startswith(_DENSITY_BRANCH) for k in changed)
+    assert changed and all(k.startswith(_TRAINABLE_PARTS[part]) for k in changed)
     assert any("running_mean" in k for k in changed)  # the trained part's BatchNorm still adapts
-    assert "train_only" not in ckpt["stages"][0] and ckpt["stages"][-1]["train_only"] == "density"
+    assert any(k.startswith(("zones_head.", "density_head.")) for k in changed)  # its head learns too
+    assert "train_only" not in ckpt["stages"][0] and ckpt["stages"][-1]["train_only"] == part
     shared = create_model("mobilenet_v3_small_fpn", width=8)
     with pytest.raises(ValueError, match="density_decoder=separate"):
-        restrict_trainable(shared, "density")
+        restrict_trainable(shared, part)
     with pytest.raises(ValueError, match="train_only"):
         restrict_trainable(shared, "zones")
 

@@ -83,7 +83,9 @@ class OptimConfig:
     freeze_batchnorm: bool = False
     # "": train every parameter. "density": only a separate density decoder learns, and the BatchNorm
     # statistics outside it are kept, so the zones stay bit-identical: fixes a model's hair counts
-    # without touching the zones it was chosen for
+    # without touching the zones it was chosen for. "zones_decoder": only the zones' FPN decoder and head
+    # learn (backbone and density frozen), so the hair counts stay bit-identical: better zones for a
+    # model chosen for its counts
     train_only: str = ""
     # with init_from: warm-up and cosine start again at this run's first step, and steps / max_minutes
     # count from there. Off, a run started from another continues that run's schedule and budget (both

@@ -66,6 +66,10 @@ def build_model(cfg: TrainConfig) -> torch.nn.Module:
 _DENSITY_COPY_OF = {"density_lateral.": "lateral.", "density_smooth.": "smooth."}
 # a narrower separate density decoder (model.density_width) has no weights to copy: it starts fresh
 _DENSITY_BRANCH = ("density_lateral.", "density_smooth.", "density_head.")
+# the zones' own FPN decoder and head (with a separate density decoder, nothing else reads them)
+_ZONES_DECODER = ("lateral.", "smooth.", "zones_head.")
+# optim.train_only: the parameters each named part trains
+_TRAINABLE_PARTS = {"density": _DENSITY_BRANCH, "zones_decoder": _ZONES_DECODER}
 
 
 def _source_name(name: str, shape: torch.Size, available: dict) -> str | None:
@@ -330,15 +334,17 @@ def _step_losses(net: torch.nn.Module, batch: dict, levels: LevelPairs | None, c
 def restrict_trainable(model: torch.nn.Module, train_only: str) -> None:
     """optim.train_only: freeze every parameter outside the named part. A frozen parameter gets no
     gradient, and AdamW leaves a parameter without one untouched (weight decay included); set_train_mode
-    keeps the frozen part's BatchNorm statistics."""
+    keeps the frozen part's BatchNorm statistics. Both parts need a separate density decoder: with a
+    shared one, training either decoder would change the other output."""
     if not train_only:
         return
-    if train_only != "density":
-        raise ValueError(f"optim.train_only must be '' or 'density', got {train_only!r}")
+    if train_only not in _TRAINABLE_PARTS:
+        parts = ", ".join(_TRAINABLE_PARTS)
+        raise ValueError(f"optim.train_only must be '' or one of {parts}, got {train_only!r}")
     if getattr(model, "density_lateral", None) is None:
-        raise ValueError("optim.train_only=density needs model.density_decoder=separate")
+        raise ValueError(f"optim.train_only={train_only} needs model.density_decoder=separate")
     for name, param in model.named_parameters():
-        param.requires_grad_(name.startswith(_DENSITY_BRANCH))
+        param.requires_grad_(name.startswith(_TRAINABLE_PARTS[train_only]))
 
 
 def set_train_mode(model: torch.nn.Module, cfg: TrainConfig) -> None:
