@@ -70,6 +70,9 @@ def test_training_stages_read_back_from_the_summary(exported) -> None:
     one_device = [dict(stages[0], closeup_fraction=1.0, closeup_region="trichoscope"), stages[1]]
     assert "(all trichoscope)" in training_summary(one_device)
     assert stages_from_summary(training_summary(one_device), stages[0]["views_per_step"]) == one_device
+    tuned = [stages[0], dict(stages[1], train_only="zones_decoder", folders=["a/b"])]
+    assert ", only zones_decoder trained, folder a/b" in training_summary(tuned)
+    assert stages_from_summary(training_summary(tuned), stages[0]["views_per_step"]) == tuned
     with pytest.raises(ValueError, match="no training stages"):
         stages_from_summary("hand-made weights", 2)
 

@@ -76,6 +76,7 @@ def training_summary(stages: list[dict]) -> str:
             f"{views} augmented views at {s['size']} px, {s['closeup_fraction']:.0%} close-ups"
             + (f" (all {s['closeup_region']})" if s.get("closeup_region") else "")
             + f" ({renderer})"
+            + (f", only {s['train_only']} trained" if s.get("train_only") else "")
             + "".join(f", folder {f}" for f in s["folders"])
             + (
                 f", with {s['levels_pairs_per_step']} level pairs per step of hair-loss photos of training"

@@ -34,7 +34,8 @@ from training.train import build_model
 _STAGE = re.compile(
     r"(?P<views>\d+) augmented views at (?P<size>\d+) px, (?P<closeup>\d+)% close-ups "
     r"(?:\(all (?P<region>\w+)\) )?"
-    r"\((?:renderer v(?P<renderer>\d+)|renderer version not recorded)\)(?P<folders>(?:, folder [^;]+)?)"
+    r"\((?:renderer v(?P<renderer>\d+)|renderer version not recorded)\)"
+    r"(?:, only (?P<part>\w+) trained)?(?P<folders>(?:, folder [^;]+)?)"
 )
 
 
@@ -55,6 +56,8 @@ def stages_from_summary(summary: str, views_per_step: int) -> list[dict]:
         }
         if m["region"]:
             stage["closeup_region"] = m["region"]
+        if m["part"]:
+            stage["train_only"] = m["part"]
         stages.append(stage)
         step += steps
     if not stages:
