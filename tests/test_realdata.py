@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from training.realdata import (
+    CALLED_SCAR_SHARE,
     HAIRLOSS_ATTRIBUTION,
     LevelPhoto,
     evaluate_counts,
@@ -181,6 +182,31 @@ def test_evaluate_severity(tmp_path: Path) -> None:
     assert res["attribution"] == HAIRLOSS_ATTRIBUTION
     quick = evaluate_severity(photos, _zones_from_grey, limit_per_view=1)
     assert quick["all"]["n"] == 2 and set(quick["views"]) == {"Front", "Left"}
+
+
+def test_severity_counts_the_hair_loss_photos_called_scar(tmp_path: Path) -> None:
+    """A photo with more than CALLED_SCAR_SHARE of its scalp called scar is counted, in every view and
+    among the held-out persons, and the table says how many."""
+    root = _levels_folder(tmp_path / "h", {"train": [
+        ("1-Front_jpg.rf.a.jpg", 2), ("2-Front_jpg.rf.b.jpg", 6), ("3-Left_jpg.rf.c.jpg", 4),
+        ("4-Left_jpg.rf.d.jpg", 7)]})  # fmt: skip
+
+    def scar_on_bald_heads(image: np.ndarray, view_kind: str) -> SimpleNamespace:
+        zones = _zones_from_grey(image, view_kind).zones
+        if image.mean() > 170:  # levels 6 and 7: a third of the scalp called scar
+            zones.ravel()[: zones.size // 3] = 4
+        return SimpleNamespace(zones=zones)
+
+    res = evaluate_severity(load_hairloss_levels(root), scar_on_bald_heads)
+    assert res["all"]["n_called_scar"] == 2
+    assert res["views"]["Front"]["n_called_scar"] == res["views"]["Left"]["n_called_scar"] == 1
+    assert [r["scar_share"] > CALLED_SCAR_SHARE for r in res["photos"]].count(True) == 2
+    held = sum(v["n_called_scar"] for v in res["heldout_views"].values())
+    assert held == sum(
+        r["scar_share"] > CALLED_SCAR_SHARE and not r["training_person"] for r in res["photos"]
+    )
+    assert "more than 20% of the scalp called scar: 2 of 4" in format_table(res)
+    assert evaluate_severity(load_hairloss_levels(root), _zones_from_grey)["all"]["n_called_scar"] == 0
 
 
 def test_evaluate_counts(counts_root: Path) -> None:

@@ -233,6 +233,18 @@ def loss_share(zones: np.ndarray) -> float:
     return float(counts[2] + counts[3]) / scalp if scalp else math.nan
 
 
+def scar_share(zones: np.ndarray) -> float:
+    """scar / (hair + thinning + bald + scar) pixels; NaN when no scalp is visible."""
+    counts = np.bincount(np.asarray(zones, np.uint8).ravel(), minlength=5)
+    scalp = int(counts[1:5].sum())
+    return float(counts[4]) / scalp if scalp else math.nan
+
+
+# a hair-loss photo with more of its scalp called scar than this is counted as "called scar" (these photos
+# show hair loss, not scars: v3 called 33 of 300 so, mostly level 6-7 bald crowns)
+CALLED_SCAR_SHARE = 0.2
+
+
 def evenly_spaced(items: Sequence[Any], limit: int | None) -> list[Any]:
     """A deterministic subset of at most `limit` items spread over the whole (sorted) sequence."""
     if limit is None or len(items) <= limit:
@@ -266,6 +278,7 @@ def evaluate_severity(
         zones = _zones_of(segment(load_rgb(photo.path), view_kind="overview"), photo.path)
         rows.append({"name": photo.path.name, "split": photo.split, "subject": photo.subject,
                      "view": photo.view, "level": photo.level, "loss_share": loss_share(zones),
+                     "scar_share": scar_share(zones),
                      "training_person": is_training_person(photo)})  # fmt: skip
         if progress is not None:
             progress(i + 1, len(chosen))
@@ -309,6 +322,7 @@ def _severity_stats(rows: list[dict]) -> dict:
         "rho": spearman([r["loss_share"] for r in ok], [r["level"] for r in ok]),
         "rho_subjects": spearman(person_share, person_level),
         "mean_loss_share_by_level": {lvl: float(np.mean(v)) for lvl, v in by_level.items() if v},
+        "n_called_scar": sum(r.get("scar_share", 0.0) > CALLED_SCAR_SHARE for r in ok),
     }
 
 
@@ -427,6 +441,14 @@ def _severity_table(sev: dict) -> str:
             f"{_fmt(st['rho_subjects']):>8}  "
             + " ".join(f"{_fmt(means.get(lvl), '.2f'):>6}" for lvl in LEVELS)
         )
+    if "n_called_scar" in sev["all"]:
+        held = sev.get("heldout_views", {})
+        lines.append(
+            f"hair-loss photos with more than {CALLED_SCAR_SHARE:.0%} of the scalp called scar: "
+            f"{sev['all']['n_called_scar']} of {sev['all']['n']}"
+            + (f" (held-out persons: {sum(v.get('n_called_scar', 0) for v in held.values())} of "
+               f"{sum(v['n'] for v in held.values())})" if held else "")
+        )  # fmt: skip
     lines.append(f"data: {sev.get('attribution', HAIRLOSS_ATTRIBUTION)}")
     return "\n".join(lines)
 
