@@ -226,18 +226,21 @@ def _average_ranks(a: np.ndarray) -> np.ndarray:
     return (first + (counts - 1) / 2.0)[inverse] + 1
 
 
-def loss_share(zones: np.ndarray) -> float:
-    """(thinning + bald) / (hair + thinning + bald + scar) pixels; NaN when no scalp is visible."""
+def _share_of_scalp(zones: np.ndarray, classes: tuple[int, ...]) -> float:
+    """Pixels of `classes` / (hair + thinning + bald + scar) pixels; NaN when no scalp is visible."""
     counts = np.bincount(np.asarray(zones, np.uint8).ravel(), minlength=5)
     scalp = int(counts[1:5].sum())
-    return float(counts[2] + counts[3]) / scalp if scalp else math.nan
+    return float(counts[list(classes)].sum()) / scalp if scalp else math.nan
+
+
+def loss_share(zones: np.ndarray) -> float:
+    """(thinning + bald) / (hair + thinning + bald + scar) pixels; NaN when no scalp is visible."""
+    return _share_of_scalp(zones, (2, 3))
 
 
 def scar_share(zones: np.ndarray) -> float:
     """scar / (hair + thinning + bald + scar) pixels; NaN when no scalp is visible."""
-    counts = np.bincount(np.asarray(zones, np.uint8).ravel(), minlength=5)
-    scalp = int(counts[1:5].sum())
-    return float(counts[4]) / scalp if scalp else math.nan
+    return _share_of_scalp(zones, (4,))
 
 
 # a hair-loss photo with more of its scalp called scar than this is counted as "called scar" (these photos
@@ -322,7 +325,7 @@ def _severity_stats(rows: list[dict]) -> dict:
         "rho": spearman([r["loss_share"] for r in ok], [r["level"] for r in ok]),
         "rho_subjects": spearman(person_share, person_level),
         "mean_loss_share_by_level": {lvl: float(np.mean(v)) for lvl, v in by_level.items() if v},
-        "n_called_scar": sum(r.get("scar_share", 0.0) > CALLED_SCAR_SHARE for r in ok),
+        "n_called_scar": sum(r["scar_share"] > CALLED_SCAR_SHARE for r in ok),
     }
 
 
@@ -441,14 +444,12 @@ def _severity_table(sev: dict) -> str:
             f"{_fmt(st['rho_subjects']):>8}  "
             + " ".join(f"{_fmt(means.get(lvl), '.2f'):>6}" for lvl in LEVELS)
         )
-    if "n_called_scar" in sev["all"]:
-        held = sev.get("heldout_views", {})
-        lines.append(
-            f"hair-loss photos with more than {CALLED_SCAR_SHARE:.0%} of the scalp called scar: "
-            f"{sev['all']['n_called_scar']} of {sev['all']['n']}"
-            + (f" (held-out persons: {sum(v.get('n_called_scar', 0) for v in held.values())} of "
-               f"{sum(v['n'] for v in held.values())})" if held else "")
-        )  # fmt: skip
+    held = sev["heldout_views"].values()
+    lines.append(
+        f"hair-loss photos with more than {CALLED_SCAR_SHARE:.0%} of the scalp called scar: "
+        f"{sev['all']['n_called_scar']} of {sev['all']['n']} (held-out persons: "
+        f"{sum(v['n_called_scar'] for v in held)} of {sum(v['n'] for v in held)})"
+    )
     lines.append(f"data: {sev.get('attribution', HAIRLOSS_ATTRIBUTION)}")
     return "\n".join(lines)
 
