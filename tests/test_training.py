@@ -165,6 +165,22 @@ def test_loss_is_finite_and_lower_for_the_right_answer(tmp_path: Path) -> None:
     assert torch.isfinite(good["loss"]) and good["loss"] < 0.1 < bad["loss"]
 
 
+def test_zones_only_forward_skips_the_density_decoder_and_its_losses(tmp_path: Path) -> None:
+    """forward(density=False), used when only the zones decoder learns: the same zone logits, no density
+    map, and a loss of cross-entropy and Dice alone (the same values as in the full loss)."""
+    cfg = tiny_config(tmp_path)
+    net = create_model("mobilenet_v3_small_fpn", width=8, density_decoder="separate").eval()
+    x = preprocess(torch.randint(0, 256, (2, 64, 64, 3), dtype=torch.uint8))
+    with torch.no_grad():
+        full, zones_only = net(x), net(x, density=False)
+    assert set(zones_only) == {"zones"} and torch.equal(full["zones"], zones_only["zones"])
+    zones, hairs = torch.randint(0, 5, (2, 64, 64)), torch.rand(2, 64, 64)
+    batch = {"zones": zones, "hairs": hairs, "has_hairs": torch.ones(2)}
+    whole, part = total_loss(full, batch, cfg.loss), total_loss(zones_only, batch, cfg.loss)
+    assert set(part) == {"loss", "ce", "dice"} and {"density", "count"} <= set(whole)
+    assert torch.allclose(part["loss"], whole["ce"] + cfg.loss.dice_weight * whole["dice"])
+
+
 def test_class_weights_raise_the_cost_of_missing_that_class(tmp_path: Path) -> None:
     cfg = tiny_config(tmp_path)
     zones = torch.full((1, 8, 8), 1)
@@ -485,6 +501,9 @@ def test_density_teacher_replaces_the_hair_points_with_its_map(tmp_path: Path, r
     assert torch.load(path, weights_only=False)["config"]["loss"]["density_teacher"] == str(teacher.path)
     with pytest.raises(FileNotFoundError, match="density_teacher"):
         DensityTeacher(tmp_path / "missing.onnx")
+    with pytest.raises(ValueError, match="density_teacher does nothing"):  # frozen density: refused at once
+        both = (f"loss.density_teacher={teacher.path}", "optim.train_only=zones_decoder")
+        fit(tiny_config(tmp_path / "z", extra=both))
     # averaged over flips, the map of a flipped photo is the flipped map
     four = DensityTeacher(teacher.path, flips=4)
     assert torch.allclose(torch.flip(four(torch.flip(image, [2])), [2]), four(image), atol=1e-6)

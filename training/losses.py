@@ -103,9 +103,13 @@ def total_loss(out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], cfg
         n_any = any_scalp.sum()
         ce = torch.nan_to_num(ce) * n_exact / (n_exact + n_any) + nll_any * n_any / (n_exact + n_any)
     dice = dice_loss(out["zones"], exact)
+    loss = ce + cfg.dice_weight * dice
+    parts = {"ce": ce, "dice": dice}
+    if "density" not in out:  # a zones-only forward pass (model.forward(density=False))
+        return {"loss": loss, **parts}
     pixel, count = density_losses(out["density"], batch["hairs"], batch["has_hairs"])
-    loss = ce + cfg.dice_weight * dice + cfg.density_weight * pixel + cfg.count_weight * count
-    parts = {"ce": ce, "dice": dice, "density": pixel, "count": count}
+    loss = loss + cfg.density_weight * pixel + cfg.count_weight * count
+    parts.update(density=pixel, count=count)
     if cfg.layout_kl_weight > 0:
         parts["layout_kl"] = layout_kl_loss(out["density"], batch["hairs"], batch["has_hairs"])
         loss = loss + cfg.layout_kl_weight * parts["layout_kl"]

@@ -121,10 +121,14 @@ class FPNSegmenter(nn.Module):
         # added to the zone logits before the serving softmax; not a weight (set by export, never trained)
         self.serving_zone_bias: torch.Tensor | None = None
 
-    def forward(self, x: torch.Tensor, probabilities: bool = False) -> dict[str, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, probabilities: bool = False, density: bool = True
+    ) -> dict[str, torch.Tensor]:
         """`zones` are logits for training; with probabilities=True (serving) they are class
         probabilities, normalised at stride 4 before upsampling: a bilinear mix of distributions is still
-        a distribution, and a full-resolution channel softmax cost more than the whole backbone."""
+        a distribution, and a full-resolution channel softmax cost more than the whole backbone.
+        density=False leaves the density decoder and head out (no "density" key): a training step in
+        which only the zones decoder learns has no use for a frozen decoder's forward pass."""
         size = x.shape[-2:]
         skips = []
         for i, layer in enumerate(self.features):
@@ -133,7 +137,7 @@ class FPNSegmenter(nn.Module):
                 skips.append(x)
         y = _decode(self.lateral, self.smooth, skips)
         y_density = y
-        if self.density_lateral is not None:
+        if density and self.density_lateral is not None:
             g = self.density_backbone_grad
             if self.training and g != 1.0:  # same values forward; backward scaled by g into the backbone
                 skips = [s * g + s.detach() * (1.0 - g) for s in skips]
@@ -149,9 +153,10 @@ class FPNSegmenter(nn.Module):
         zones = F.interpolate(zones, size=size, mode="bilinear", align_corners=False)
         # density is predicted per stride-4 cell and spread over its pixels, so the map still integrates
         # to the count after upsampling (bilinear upsampling of a per-pixel rate preserves the sum)
-        density = F.softplus(self.density_head(y_density))
-        density = F.interpolate(density, size=size, mode="bilinear", align_corners=False)
-        out = {"zones": zones, "density": density}
+        out = {"zones": zones}
+        if density:
+            rate = F.softplus(self.density_head(y_density))
+            out["density"] = F.interpolate(rate, size=size, mode="bilinear", align_corners=False)
         if relative is not None and not probabilities:  # a training target; serving folds D into zones
             out["relative"] = F.interpolate(relative, size=size, mode="bilinear", align_corners=False)
         return out

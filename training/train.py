@@ -204,6 +204,9 @@ def validate(model: torch.nn.Module, samples: list, device: torch.device, closeu
 
 def fit(cfg: TrainConfig, resume: bool = True) -> Path:
     """Train; returns the path of the final checkpoint. Resumes from out_dir/last.pt when it exists."""
+    if cfg.loss.density_teacher and cfg.optim.train_only == "zones_decoder":
+        raise ValueError("loss.density_teacher does nothing with optim.train_only=zones_decoder (the density "
+                         "decoder is frozen and not run); leave one of them out")  # fmt: skip
     rank, world, device = init_distributed()
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
@@ -311,13 +314,15 @@ def fit(cfg: TrainConfig, resume: bool = True) -> Path:
 
 def _step_losses(net: torch.nn.Module, batch: dict, levels: LevelPairs | None, cfg: TrainConfig) -> dict:
     """The losses of one step. Real hair-loss photos (data.levels) ride in the same forward pass as the
-    rendered batch, so BatchNorm's statistics see both kinds of photo."""
+    rendered batch, so BatchNorm's statistics see both kinds of photo. When only the zones decoder learns,
+    the frozen density decoder is not run: its losses could not change anything."""
+    density = cfg.optim.train_only != "zones_decoder"
     if levels is None:
-        return total_loss(net(preprocess(batch["image"])), batch, cfg.loss)
+        return total_loss(net(preprocess(batch["image"]), density=density), batch, cfg.loss)
     real = levels.sample(cfg.data.levels_pairs)
     n = batch["image"].shape[0]
     images = torch.cat([batch["image"], real["images"].to(batch["image"].device)])
-    out = net(preprocess(images))
+    out = net(preprocess(images), density=density)
     losses = total_loss({k: v[:n] for k, v in out.items()}, batch, cfg.loss)
     lc = cfg.loss
     weak = weak_level_losses(
