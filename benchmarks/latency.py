@@ -3,7 +3,10 @@
     python benchmarks/latency.py [--model smpvision/models/smpvision-zones.onnx] [--threads 2]
 
 Prints median/p90 milliseconds per image at 512×512 and 1024×768, the ratios the model issue targets
-(fp32 ≤ 35 ms and int8 ≤ 20 ms at 512×512; ORT ≥ 3× torch eager), and writes them as JSON. torch is
+(fp32 ≤ 35 ms and int8 ≤ 20 ms at 512×512; ORT ≥ 3× torch eager), and writes them as JSON. Every
+runtime is timed in --rounds rounds (default 3), the order of the runtimes turned round each time; the
+figures are the median over rounds and the range of the rounds' medians is printed beside them: one
+round of torch eager once read 103.8 ms where the next read 27.9 ms (a 7.2× ratio from noise). torch is
 optional: without it the eager column is skipped. The torch network is rebuilt from the training config
 stored in the ONNX file, so both run the same architecture. Each runtime is timed in a child process of
 its own (this script with --child).
@@ -90,16 +93,47 @@ def time_in_child(kind: str, path: Path, threads: int, h: int, w: int, repeats: 
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def time_rounds(
+    kinds: dict[str, Path], threads: int, h: int, w: int, repeats: int, rounds: int
+) -> dict[str, dict[str, float]]:
+    """Each runtime timed `rounds` times in children of its own, the order reversed every other round (so
+    no runtime always runs first, after the machine was idle): per runtime the median over rounds of the
+    round medians and p90s, and the lowest and highest round median."""
+    per_kind: dict[str, list[dict[str, float]]] = {}
+    order = list(kinds)
+    for r in range(rounds):
+        for kind in order if r % 2 == 0 else order[::-1]:
+            timed = time_in_child(kind, kinds[kind], threads, h, w, repeats)
+            if timed is not None:
+                per_kind.setdefault(kind, []).append(timed)
+    row = {}
+    for kind in order:  # the printed order stays fp32, int8, torch
+        if kind not in per_kind:
+            continue
+        medians = [t["median_ms"] for t in per_kind[kind]]
+        row[kind] = {
+            "median_ms": statistics.median(medians),
+            "p90_ms": statistics.median(t["p90_ms"] for t in per_kind[kind]),
+            "round_min_ms": min(medians),
+            "round_max_ms": max(medians),
+            "rounds": len(medians),
+        }
+    return row
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", type=Path, default=ROOT / "smpvision/models/smpvision-zones.onnx")
     ap.add_argument("--int8", type=Path, default=None, help="int8 model (default: MODEL with .int8.onnx)")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--repeats", type=int, default=20, help="timed calls per round (after 5 warm-up calls)")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds per runtime and size (figures: median)")
     ap.add_argument("--out", type=Path, default=ROOT / "outputs/latency.json")
     ap.add_argument("--child", choices=("fp32", "int8", "torch_eager"), help=argparse.SUPPRESS)
     ap.add_argument("--size", default="512x512", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.rounds < 1 or args.repeats < 1:
+        ap.error("--rounds and --repeats must be at least 1")
     if args.child:  # internal: one runtime, one size, JSON on stdout
         h, w = (int(v) for v in args.size.split("x"))
         print(json.dumps(time_one(args.child, args.model, args.threads, h, w, args.repeats)))
@@ -110,13 +144,13 @@ def main() -> int:
         del kinds["int8"]
     results: dict[str, dict] = {}
     for h, w in SIZES:
-        row: dict[str, dict] = {}
-        for kind, path in kinds.items():
-            timed = time_in_child(kind, path, args.threads, h, w, args.repeats)
-            if timed is not None:
-                row[kind] = timed
+        row = time_rounds(kinds, args.threads, h, w, args.repeats, args.rounds)
         results[f"{h}x{w}"] = row
-        line = "  ".join(f"{k} {v['median_ms']:.1f} ms (p90 {v['p90_ms']:.1f})" for k, v in row.items())
+        line = "  ".join(
+            f"{k} {v['median_ms']:.1f} ms (p90 {v['p90_ms']:.1f}; rounds {v['round_min_ms']:.1f}–"
+            f"{v['round_max_ms']:.1f})"
+            for k, v in row.items()
+        )
         print(f"{w}x{h} on {args.threads} threads: {line}")
         if "torch_eager" in row:
             ratio = row["torch_eager"]["median_ms"] / row["fp32"]["median_ms"]
