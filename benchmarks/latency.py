@@ -4,7 +4,7 @@
 
 Prints median/p90 milliseconds per image at 512×512 and 1024×768, the ratios the model issue targets
 (fp32 ≤ 35 ms and int8 ≤ 20 ms at 512×512; ORT ≥ 3× torch eager), and writes them as JSON. Every
-runtime is timed in --rounds rounds (default 3), the order of the runtimes turned round each time; the
+runtime is timed in --rounds rounds (default 3), the runtimes' order reversed from round to round; the
 figures are the median over rounds and the range of the rounds' medians is printed beside them: one
 round of torch eager once read 103.8 ms where the next read 27.9 ms (a 7.2× ratio from noise). torch is
 optional: without it the eager column is skipped. The torch network is rebuilt from the training config

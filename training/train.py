@@ -204,7 +204,7 @@ def validate(model: torch.nn.Module, samples: list, device: torch.device, closeu
 
 def fit(cfg: TrainConfig, resume: bool = True) -> Path:
     """Train; returns the path of the final checkpoint. Resumes from out_dir/last.pt when it exists."""
-    if cfg.loss.density_teacher and cfg.optim.train_only == "zones_decoder":
+    if cfg.loss.density_teacher and not density_learns(cfg):
         raise ValueError("loss.density_teacher does nothing with optim.train_only=zones_decoder (the density "
                          "decoder is frozen and not run); leave one of them out")  # fmt: skip
     rank, world, device = init_distributed()
@@ -316,7 +316,7 @@ def _step_losses(net: torch.nn.Module, batch: dict, levels: LevelPairs | None, c
     """The losses of one step. Real hair-loss photos (data.levels) ride in the same forward pass as the
     rendered batch, so BatchNorm's statistics see both kinds of photo. When only the zones decoder learns,
     the frozen density decoder is not run: its losses could not change anything."""
-    density = cfg.optim.train_only != "zones_decoder"
+    density = density_learns(cfg)
     if levels is None:
         return total_loss(net(preprocess(batch["image"]), density=density), batch, cfg.loss)
     real = levels.sample(cfg.data.levels_pairs)
@@ -334,6 +334,12 @@ def _step_losses(net: torch.nn.Module, batch: dict, levels: LevelPairs | None, c
         + cfg.loss.real_scar_weight * weak["real_scar"]
     )
     return {**losses, **weak}
+
+
+def density_learns(cfg: TrainConfig) -> bool:
+    """Whether any part of the density branch trains: not when only the zones decoder does, and then
+    neither its forward pass in a training step nor a density teacher has any use."""
+    return cfg.optim.train_only != "zones_decoder"
 
 
 def restrict_trainable(model: torch.nn.Module, train_only: str) -> None:
