@@ -10,6 +10,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import cv2
 import numpy as np
 import pytest
 
@@ -409,3 +410,41 @@ def test_depth_of_field_changes_dermoscope_pixels_only(
     assert not np.array_equal(blurred.image, sharp.image)
     assert np.array_equal(blurred.zones, sharp.zones) and np.array_equal(blurred.hairs, sharp.hairs)
     assert np.array_equal(macro.image, render_sample(seed, size=160, kind="closeup", region="macro").image)
+
+
+def test_in_focus_rooms_change_the_backdrop_only(
+    render_sample: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Renderer 13 draws half the rooms in focus from their own generator: the head, its labels and
+    every other photo stay those of renderer 12 (only pixels the backdrop shows change)."""
+    from smpvision.synth import overview
+
+    seeds = range(7000, 7012)
+    with_rooms = [render_sample(s, size=128, kind="overview") for s in seeds]
+    monkeypatch.setattr(overview, "INTERIOR_SHARE", 0.0)
+    without = [render_sample(s, size=128, kind="overview") for s in seeds]
+    changed = 0
+    for a, b in zip(with_rooms, without, strict=True):
+        assert np.array_equal(a.zones, b.zones) and np.array_equal(a.hairs, b.hairs)
+        moved = np.abs(a.image.astype(int) - b.image.astype(int)).max(axis=2) > 12
+        changed += bool(moved.any())
+        # the scalp keeps its pixels, 3 px in from its edge (edge hairs and JPEG blocks mix in the room)
+        inner = cv2.erode((a.zones > 0).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+        assert not moved[inner].mean() > 0.01
+    assert 3 <= changed <= 10  # about half of 12
+
+
+def test_interior_is_sharp_and_in_range() -> None:
+    from smpvision.synth.scene import backdrop, interior
+
+    rooms = [interior(np.random.default_rng(i), 96) for i in range(20)]
+    blurry = [backdrop(np.random.default_rng(i), 96) for i in range(20)]
+    assert all(r.shape == (96, 96, 3) and r.dtype == np.float32 for r in rooms)
+    assert all(0 <= r.min() and r.max() <= 1 for r in rooms)
+    assert np.array_equal(rooms[3], interior(np.random.default_rng(3), 96))
+
+    def sharpest_step(img: np.ndarray) -> float:
+        return float(np.abs(np.diff(img.mean(axis=2), axis=1)).max())
+
+    # straight edges (tiles, frames, seams) in most in-focus rooms; the blurry room's steps are soft
+    assert np.median([sharpest_step(r) for r in rooms]) > np.median([sharpest_step(b) for b in blurry])

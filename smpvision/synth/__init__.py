@@ -19,6 +19,7 @@ from .hair import HAIR_FORMS, sample_length_mm
 from .marker import geometry_points, marker_label, marker_rng, place_card
 from .overlays import burn_in, lens_circle
 from .overview import render_overview
+from .scene import room_rng
 
 # 2: matte haired scalp, stubble shadow; 3: skin b* as in real skin; 4: per-follicle shadow under the skin;
 # 6: the same pixels as 4, plus where whole-head zones cannot be seen (Sample.hidden); 7: close-ups show
@@ -34,7 +35,10 @@ from .overview import render_overview
 # hair that does not leave the skin (no hair point), a round blue-grey haze around each exit.
 # 12: dermoscope frames only: shallow depth of field, sharp along a band and blurred away from it in 70 %
 # (synth.focus, its own generator: every other draw, label and photo is the same as in 11).
-RENDERER_VERSION = 12
+# 13: half the whole-head photos show an in-focus room (pale painted walls, tiled or planked floors,
+# door frames, ceiling lines, switches; synth.scene.interior, its own generator) instead of the blurry
+# one: same heads, labels and every other draw as 12.
+RENDERER_VERSION = 13
 __all__ = ["Sample", "render_sample", "RENDERER_VERSION"]
 
 
@@ -103,8 +107,11 @@ def render_sample(
     form = str(rng.choice(HAIR_FORMS, p=[0.6, 0.28, 0.12]))
     density = float(rng.uniform(130, 240))  # hairs/cm² of this client's hair-bearing scalp
 
-    render = render_closeup if kind == "closeup" else render_overview
-    scene = render(rng, size, region, skin, hair, style, length_mm, form, density)
+    if kind == "closeup":
+        scene = render_closeup(rng, size, region, skin, hair, style, length_mm, form, density)
+    else:  # the room behind the head has its own generator: the head's draws stay those of renderer 12
+        room = room_rng(seed)
+        scene = render_overview(rng, size, region, skin, hair, style, length_mm, form, density, room=room)
     corners = place_card(marker_rng(seed), scene) if marker else None  # own generator: no draws taken
     if region == "trichoscope":  # own generator too: the frame's other draws stay those of renderer 11
         scene.image = depth_of_field(focus_rng(seed), scene.image, scene.mm_per_px)

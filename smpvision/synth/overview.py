@@ -18,9 +18,11 @@ from .scars import blob_mask, random_walk_mask, relief_shading, scar_rgb
 from .scene import (
     HIDDEN_SCALP_EDGE,
     HIDDEN_ZONE,
+    INTERIOR_SHARE,
     RenderedScene,
     backdrop,
     draw_hands,
+    interior,
     marker_lines,
     sample_exits,
 )
@@ -112,6 +114,7 @@ def _ellipsoid(centre, radii, n: int = 120) -> np.ndarray:
 def render_overview(
     rng: np.random.Generator, size: int, region: str, skin: SkinTone, hair: HairColour,
     style: str, length_mm: float, form: str, density_cm2: float, pattern: LossPattern | None = None,
+    room: np.random.Generator | None = None,
 ) -> RenderedScene:  # fmt: skip
     (az0, az1), (el0, el1) = REGION_CAMERA[region]
     az = rng.uniform(az0, az1) * (rng.choice([-1, 1]) if region == "side" else 1)
@@ -124,7 +127,9 @@ def render_overview(
     skin_rgb = lab_to_rgb(np.array(skin.lab))
     pattern = pattern or sample_pattern(rng)
 
-    canvas = backdrop(rng, size)
+    canvas = backdrop(rng, size)  # drawn even when replaced: the head's draws stay those of renderer 12
+    if room is not None and room.random() < INTERIOR_SHARE:
+        canvas = interior(room, size)
     # clothes and capes are mostly dark or muted: a grey base with a little colour
     grey = rng.uniform(0.05, 0.75)
     cloth = np.clip(grey + rng.normal(0, 0.08, 3) * (grey + 0.2), 0, 1)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from .color import lab_to_rgb
 from .noise import smooth_noise
 
 # RenderedScene.hidden values: the drawn zone shows; scalp whose hair / thinning / bald zone does not show;
@@ -80,6 +81,87 @@ def backdrop(rng: np.random.Generator, size: int) -> np.ndarray:
     img *= 1.0 + 0.1 * smooth_noise(rng, size, size, rng.uniform(4, 30), 3, 0.7)[..., None]  # clutter
     img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 2.0))
     return cv2.resize(img, (full, full), interpolation=cv2.INTER_LINEAR)
+
+
+# The in-focus interiors draw from their own generator (seeded from the photo's seed): every other draw,
+# label and pixel of the head stays what it was before they existed (renderer 12).
+ROOM_STREAM = 0x726F6F6D  # "room"
+INTERIOR_SHARE = 0.5  # of whole-head photos: the rest keep the blurry room of backdrop()
+_WOOD = np.array([[0.55, 0.38, 0.22], [0.72, 0.55, 0.36], [0.85, 0.72, 0.52], [0.4, 0.27, 0.17]], np.float32)
+
+
+def room_rng(seed: int | tuple[int, ...] | list[int]) -> np.random.Generator:
+    return np.random.default_rng([ROOM_STREAM, *np.atleast_1d(seed).tolist()])
+
+
+def _paint(rng: np.random.Generator) -> np.ndarray:
+    """sRGB 0..1 of interior paint: whites, creams, beiges, peaches, pale pinks, mints and greys."""
+    return lab_to_rgb(np.float32([rng.uniform(62, 95), rng.uniform(-8, 12), rng.uniform(-4, 26)]))
+
+
+def interior(rng: np.random.Generator, size: int) -> np.ndarray:
+    """An in-focus room behind or below the head, as phone photos of scalps show it: a pale painted wall,
+    or a tiled or planked floor, lit unevenly, with straight sharp edges (door frames, a ceiling or
+    skirting line, a switch or picture). Real whole-head photos have these; the blurry rooms of
+    backdrop() do not, and models trained on them alone called pale walls and doors bald or scar."""
+    big = int(size * 1.45) + 2  # drawn larger, then turned and cropped: the edges run at any angle
+    wall = _paint(rng)
+    img = np.ones((big, big, 3), np.float32) * wall
+    surface = rng.random()
+    if surface < 0.3:  # tiles with thin grout lines, each tile a touch lighter or darker
+        step = max(int(rng.uniform(0.04, 0.2) * size), 6)
+        for y in range(0, big, step):
+            for x in range(0, big, step):
+                img[y : y + step, x : x + step] *= rng.uniform(0.96, 1.04)
+        grout = (wall * rng.uniform(0.7, 1.08)).clip(0, 1)
+        width = int(rng.integers(1, 4))
+        for t in range(0, big, step):
+            img[t : t + width] = grout
+            img[:, t : t + width] = grout
+    elif surface < 0.5:  # wooden planks: grain along each plank, a dark seam between
+        wood = _WOOD[rng.integers(len(_WOOD))] * rng.uniform(0.8, 1.15)
+        step = max(int(rng.uniform(0.06, 0.2) * size), 8)
+        grain = smooth_noise(rng, big, big, rng.uniform(40, 120), 2)
+        streak = smooth_noise(rng, big, big, rng.uniform(2, 6), 1)[:, :1]  # constant along the plank
+        img = wood * (1 + 0.08 * grain[..., None] + 0.06 * streak[..., None])
+        for y in range(0, big, step):
+            img[y : y + step] *= rng.uniform(0.88, 1.1)
+            img[y : y + 2] *= 0.6
+    for _ in range(int(rng.integers(0, 4))):  # straight architecture in front of the surface
+        element = rng.choice(["frame", "band", "plate"])
+        colour = _WOOD[rng.integers(len(_WOOD))] if rng.random() < 0.4 else _paint(rng)
+        colour = colour * rng.uniform(0.85, 1.1)
+        edge = (colour * rng.uniform(0.55, 0.85)).tolist()
+        if element == "frame":  # a door frame or a wall corner: a vertical band with darker edges
+            x0 = int(rng.uniform(0.1, 0.9) * big)
+            x1 = x0 + max(int(rng.uniform(0.02, 0.3) * size), 3)
+            img[:, x0:x1] = colour
+            cv2.line(img, (x0, 0), (x0, big), edge, int(rng.integers(1, 4)))
+            cv2.line(img, (x1, 0), (x1, big), edge, int(rng.integers(1, 3)))
+        elif element == "band":  # a ceiling, a skirting board or a tiled splash-back: everything past a line
+            y0 = int(rng.uniform(0.1, 0.9) * big)
+            rows = slice(0, y0) if rng.random() < 0.5 else slice(y0, big)
+            img[rows] = colour
+            cv2.line(img, (0, y0), (big, y0), edge, int(rng.integers(1, 4)))
+        else:  # a switch plate, a socket or a picture frame
+            w, h = (rng.uniform(0.04, 0.25, 2) * size).astype(int) + 4
+            x0, y0 = (rng.uniform(0.15, 0.85, 2) * big).astype(int)
+            cv2.rectangle(img, (x0, y0), (x0 + w, y0 + h), colour.tolist(), -1)
+            cv2.rectangle(img, (x0, y0), (x0 + w, y0 + h), edge, int(rng.integers(1, 3)))
+    t = np.linspace(-1, 1, big, dtype=np.float32)
+    ang = rng.uniform(0, 2 * np.pi)
+    ramp = np.cos(ang) * t[None, :] + np.sin(ang) * t[:, None]  # light falling off across the room
+    falloff = rng.uniform(0.05, 0.3)  # drawn before the blotches: the order the trained renderer drew in
+    blotch = smooth_noise(rng, big, big, rng.uniform(2, 6), 2)
+    img *= (1 + falloff * ramp + 0.04 * blotch)[..., None]
+    img += rng.normal(0, rng.uniform(0.003, 0.015), (big, big, 1)).astype(np.float32)  # plaster grain
+    upright = rng.random() < 0.6  # most photos are held near upright; top-down ones turn any way
+    angle = rng.normal(0, 12) if upright else rng.uniform(0, 360)
+    turn = cv2.getRotationMatrix2D((big / 2, big / 2), angle, 1)
+    img = cv2.warpAffine(img, turn, (big, big), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    top = (big - size) // 2
+    img = np.ascontiguousarray(img[top : top + size, top : top + size])
+    return cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, 1.2)).clip(0, 1).astype(np.float32)
 
 
 def draw_hands(
