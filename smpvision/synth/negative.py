@@ -13,9 +13,8 @@ import cv2
 import numpy as np
 
 from .camera import apply_photometric, jpeg_roundtrip, quantise
-from .color import lab_to_rgb
 from .noise import smooth_noise
-from .scene import backdrop
+from .scene import backdrop, paint_colour
 
 KINDS = ("wall", "room", "stripes", "tiles", "noise")
 KIND_WEIGHTS = (0.4, 0.15, 0.15, 0.15, 0.15)  # a plain wall is the likeliest no-scalp photo
@@ -30,12 +29,6 @@ def _non_skin_colour(rng: np.random.Generator) -> np.ndarray:
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0].astype(np.float32) / 255.0
 
 
-def _paint_colour(rng: np.random.Generator) -> np.ndarray:
-    """sRGB 0..1 of wall paint: off-whites, beiges, creams, peaches, tans (skin-like hues on purpose)."""
-    lab = np.float32([rng.uniform(55, 94), rng.uniform(-2, 12), rng.uniform(4, 28)])
-    return lab_to_rgb(lab)
-
-
 def render_negative(seed, size: int) -> tuple[np.ndarray, np.ndarray]:
     """(image uint8 [size, size, 3], zones uint8 all 0)."""
     rng = np.random.default_rng(seed)
@@ -44,7 +37,8 @@ def render_negative(seed, size: int) -> tuple[np.ndarray, np.ndarray]:
     if kind == "room":
         img = backdrop(rng, size)
     elif kind == "wall":  # painted plaster: a flat colour with soft large-scale and fine texture
-        paint = _paint_colour(rng) if rng.random() < 0.5 else c0
+        # off-whites, beiges, creams, peaches, tans: skin-like hues on purpose
+        paint = paint_colour(rng, (55, 94), (-2, 12), (4, 28)) if rng.random() < 0.5 else c0
         img = np.ones((size, size, 3), np.float32) * paint
         img *= 1 + 0.06 * smooth_noise(rng, size, size, rng.uniform(20, 60), 2)[..., None]
         grain = rng.standard_normal((size, size), dtype=np.float32)

@@ -94,9 +94,15 @@ def room_rng(seed: int | tuple[int, ...] | list[int]) -> np.random.Generator:
     return np.random.default_rng([ROOM_STREAM, *np.atleast_1d(seed).tolist()])
 
 
-def _paint(rng: np.random.Generator) -> np.ndarray:
-    """sRGB 0..1 of interior paint: whites, creams, beiges, peaches, pale pinks, mints and greys."""
-    return lab_to_rgb(np.float32([rng.uniform(62, 95), rng.uniform(-8, 12), rng.uniform(-4, 26)]))
+def paint_colour(
+    rng: np.random.Generator,
+    lightness: tuple[float, float] = (62, 95),
+    a: tuple[float, float] = (-8, 12),
+    b: tuple[float, float] = (-4, 26),
+) -> np.ndarray:
+    """sRGB 0..1 of wall paint drawn in CIELAB. The defaults are the interiors' palette (whites, creams,
+    beiges, peaches, pale pinks, mints and greys); the no-scalp walls pass their own, warmer ranges."""
+    return lab_to_rgb(np.float32([rng.uniform(*lightness), rng.uniform(*a), rng.uniform(*b)]))
 
 
 def interior(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -105,14 +111,14 @@ def interior(rng: np.random.Generator, size: int) -> np.ndarray:
     skirting line, a switch or picture). Real whole-head photos have these; the blurry rooms of
     backdrop() do not, and models trained on them alone called pale walls and doors bald or scar."""
     big = int(size * 1.45) + 2  # drawn larger, then turned and cropped: the edges run at any angle
-    wall = _paint(rng)
+    wall = paint_colour(rng)
     img = np.ones((big, big, 3), np.float32) * wall
     surface = rng.random()
     if surface < 0.3:  # tiles with thin grout lines, each tile a touch lighter or darker
         step = max(int(rng.uniform(0.04, 0.2) * size), 6)
-        for y in range(0, big, step):
-            for x in range(0, big, step):
-                img[y : y + step, x : x + step] *= rng.uniform(0.96, 1.04)
+        tiles = -(-big // step)  # per side, the last one cut off
+        gain = rng.uniform(0.96, 1.04, (tiles, tiles)).astype(np.float32)  # row by row, as one draw each
+        img *= np.repeat(np.repeat(gain, step, 0), step, 1)[:big, :big, None]
         grout = (wall * rng.uniform(0.7, 1.08)).clip(0, 1)
         width = int(rng.integers(1, 4))
         for t in range(0, big, step):
@@ -129,7 +135,7 @@ def interior(rng: np.random.Generator, size: int) -> np.ndarray:
             img[y : y + 2] *= 0.6
     for _ in range(int(rng.integers(0, 4))):  # straight architecture in front of the surface
         element = rng.choice(["frame", "band", "plate"])
-        colour = _WOOD[rng.integers(len(_WOOD))] if rng.random() < 0.4 else _paint(rng)
+        colour = _WOOD[rng.integers(len(_WOOD))] if rng.random() < 0.4 else paint_colour(rng)
         colour = colour * rng.uniform(0.85, 1.1)
         edge = (colour * rng.uniform(0.55, 0.85)).tolist()
         if element == "frame":  # a door frame or a wall corner: a vertical band with darker edges
