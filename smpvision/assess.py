@@ -22,7 +22,7 @@ from .analysis.colour import hair_colour, skin_tone
 from .analysis.flags import scalp_flags
 from .analysis.quality import BLUR_MIN, CLIPPED_MAX, check_quality, implausible_density
 from .analysis.scars import find_scars
-from .analysis.view import detect_view
+from .analysis.view import detect_view_of
 from .analysis.zones import SCALP_ZONES, judge_closeup, zone_stats
 from .consultation import merge
 from .contracts import VIEW_KINDS
@@ -256,8 +256,7 @@ def _view_kind(
         return "overview", "given", None, None
     if options.view == "closeup":
         return "closeup", "given", None, None
-    overview_pass = segmenter.segment(image, view_kind="overview")
-    kind, cues = detect_view(image, overview_pass)
+    kind, cues, overview_pass = detect_view_of(image, segmenter)
     shaft_mm = cues.get("shaft_mm_per_px")
     return kind, "detected", overview_pass if kind == "overview" else None, shaft_mm
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import cv2
 import jsonschema
 import numpy as np
 import pytest
@@ -13,9 +14,10 @@ from PIL import Image
 
 from benchmarks.walls import wall_photo  # the wall benchmark's photos: built apart from the renderer
 from smpvision.analysis.quality import implausible_density
+from smpvision.analysis.view import CLOSEUP_MAX_BACKGROUND, detect_view
 from smpvision.assess import AssessOptions, assess, load_schema
 from smpvision.recommend import Preferences
-from smpvision.segmenter import Segmenter
+from smpvision.segmenter import SegmentationResult, Segmenter
 from smpvision.synth import render_sample
 
 VALIDATOR = jsonschema.Draft202012Validator(load_schema())
@@ -93,6 +95,47 @@ def test_view_auto_tells_a_closeup_from_a_whole_head(tmp_path: Path, segmenter: 
     head = assess(overview(30, region="back"), segmenter=segmenter).to_dict()
     assert head["view"] == {"kind": "overview", "source": "detected", "tag": None}
     valid(head)
+    # a macro close-up in which the shaft estimate finds no shafts: it was taken for a whole head before
+    # the background bands (outputs/s38/view_rule.md), since the frame has no room, face or clothes
+    close = render_sample((6404, 9), size=384, kind="closeup")
+    assert close.meta["view"]["region"] == "macro"
+    doc = valid(assess(close.image, segmenter=segmenter).to_dict())
+    assert doc["view"] == {"kind": "closeup", "source": "detected", "tag": None}
+
+
+def _pass_with_background(share: float, size: int = 200) -> SegmentationResult:
+    """A whole-head pass that calls the top `share` of the frame background and the rest bald."""
+    prob = np.zeros((5, size, size), np.float32)
+    rows = round(share * size)
+    prob[0, :rows], prob[3, rows:] = 1.0, 1.0
+    return SegmentationResult(prob, np.zeros((size, size), np.float32), None, "none", 1.0)
+
+
+def _shafts(size: int = 200) -> np.ndarray:
+    """Six dark bars 8 px wide on a skin-grey field: what the shaft-width estimate reads as a close-up."""
+    img = np.full((size, size, 3), 200, np.uint8)
+    for i in range(6):
+        x = 20 + 30 * i
+        cv2.line(img, (x, 20), (x + 15, size - 20), (70, 60, 55), 8, cv2.LINE_AA)
+    return cv2.GaussianBlur(img, (0, 0), 0.8)
+
+
+@pytest.mark.parametrize(
+    ("background", "shafts", "kind"),
+    [
+        (0.0, False, "closeup"),  # nothing but scalp: a close-up even when no shafts are found
+        (0.03, False, "closeup"),
+        (0.07, False, "overview"),  # in doubt: the shafts decide
+        (0.07, True, "closeup"),
+        (0.2, True, "overview"),  # a room, face or clothes around: a whole head whatever the shafts say
+    ],
+)
+def test_detect_view_bands(background: float, shafts: bool, kind: str) -> None:
+    image = _shafts() if shafts else np.full((200, 200, 3), 200, np.uint8)
+    detected, cues = detect_view(image, _pass_with_background(background))
+    assert detected == kind
+    assert cues["background_share"] == pytest.approx(background, abs=0.01)
+    assert ("shaft_mm_per_px" in cues) == (background <= CLOSEUP_MAX_BACKGROUND)
 
 
 def test_bad_options_are_refused_with_the_fix(segmenter: Segmenter) -> None:

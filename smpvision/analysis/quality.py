@@ -28,7 +28,8 @@ CONFIDENCE_WARN = 0.6  # mean winning-class probability over the scalp
 # at this scale, calls it bald scalp. What gives it away: no head outline and (from the density head)
 # almost no hairs. Measured with model v2.1 (README): 20 of the 30 walls of benchmarks/walls.py are like
 # that (coarse-relief plaster looks like hair to the model and passes), and 3 of 1 756 real photos, all
-# whole-head photos that view detection took for close-ups. A fully bald close-up is like that too, so the
+# whole-head photos that view detection took for close-ups (none since its background bands of
+# 2026-12-07, benchmarks/real_gate.py). A fully bald close-up is like that too, so the
 # frame must also not be skin-coloured to be refused; a skin-coloured one gets a warning.
 PLAIN_SCALP_SHARE = 0.85  # model's scalp share of the frame above which there is no head outline
 PLAIN_MAX_HAIRS = 2.0  # hairs counted in the whole frame
