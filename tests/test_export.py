@@ -72,6 +72,18 @@ def test_relative_density_model_exports_with_its_split_and_says_so(tmp_path: Pat
     assert session.get_modelmeta().custom_metadata_map["smpvision.zones_from"] == "relative_density"
 
 
+def test_density_tail_model_exports_with_parity_on_both_outputs(tmp_path: Path) -> None:
+    """A network with model.density_tail (the density branch's own copy of the last backbone layers)
+    exports, and both outputs match torch at a size other than the traced one."""
+    overrides = ["model.width=8", "data.size=64", "model.density_decoder=separate", "model.density_tail=4"]
+    cfg = load_config(ROOT / "configs/train_cpu.yaml", overrides)
+    torch.manual_seed(0)
+    model = build_model(cfg)
+    assert model.density_tail is not None
+    report = export_onnx(model, cfg, tmp_path / "tail.onnx", step=5, trace_size=(64, 64), check_size=(48, 80))
+    assert report.max_abs_diff_zones < 1e-3 and report.max_abs_diff_density_rel < 1e-3
+
+
 def test_zone_bias_is_folded_into_the_graph_and_recorded(exported: Path, tmp_path: Path) -> None:
     """export_onnx(zone_bias=…): the graph's probabilities are softmax(logits + bias), i.e. the unbiased
     probabilities reweighted by exp(bias) and renormalised; the metadata says which bias."""

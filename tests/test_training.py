@@ -449,13 +449,50 @@ def test_train_only_leaves_everything_else_bit_identical(tmp_path: Path, part: s
     changed = {k for k in before if not torch.equal(before[k], ckpt["model"][k])}
     assert changed and all(k.startswith(_TRAINABLE_PARTS[part]) for k in changed)
     assert any("running_mean" in k for k in changed)  # the trained part's BatchNorm still adapts
-    assert any(k.startswith(_TRAINABLE_PARTS[part][-1]) for k in changed)  # its head learns too
+    head = {"density": "density_head.", "zones_decoder": "zones_head."}[part]
+    assert any(k.startswith(head) for k in changed)  # its head learns too
     assert "train_only" not in ckpt["stages"][0] and ckpt["stages"][-1]["train_only"] == part
     shared = create_model("mobilenet_v3_small_fpn", width=8)
     with pytest.raises(ValueError, match="density_decoder=separate"):
         restrict_trainable(shared, part)
     with pytest.raises(ValueError, match="train_only"):
         restrict_trainable(shared, "zones")
+
+
+def test_zones_and_tail_trains_the_backbone_tail_and_keeps_the_count(tmp_path: Path) -> None:
+    """model.density_tail + optim.train_only=zones_and_tail from a checkpoint without a tail: the density
+    branch's copy starts as the backbone's last layers and stays so, the density output is bit-identical,
+    and only the zones decoder and the shared tail (layers tail_start..) change."""
+    from training.train import build_model, fit, load_checkpoint, restrict_trainable
+
+    separate = ("model.density_decoder=separate", "model.density_backbone_grad=0")
+    first = fit(tiny_config(tmp_path / "a", steps=2, extra=separate))
+    tail = (*separate, "model.density_tail=4", f"init_from={first}", "optim.train_only=zones_and_tail")
+    tuned = fit(tiny_config(tmp_path / "b", steps=4, extra=tail))
+    old, _, _ = load_checkpoint(first)
+    new, _, _ = load_checkpoint(tuned)
+    before, after = old.state_dict(), new.state_dict()
+    first_tail = new.tail_start
+    assert first_tail == len(new.features) - 4
+    tail_layers = tuple(f"features.{i}." for i in range(first_tail, len(new.features)))
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    zones_part = ("lateral.", "smooth.", "zones_head.", *tail_layers)
+    assert changed and all(k.startswith(zones_part) for k in changed)
+    assert any(k.startswith(tail_layers) for k in changed)  # the shared tail learnt
+    for k, v in after.items():
+        if k.startswith("density_tail."):
+            torch.testing.assert_close(v, before["features." + k[len("density_tail.") :]], rtol=0, atol=0)
+    x = preprocess(torch.randint(0, 256, (1, 48, 56, 3), dtype=torch.uint8))
+    old.eval(), new.eval()
+    with torch.no_grad():
+        a, b = old(x, probabilities=True), new(x, probabilities=True)
+    torch.testing.assert_close(a["density"], b["density"], rtol=0, atol=0)
+    assert not torch.equal(a["zones"], b["zones"])
+    no_tail = build_model(tiny_config(tmp_path / "c", extra=separate))
+    with pytest.raises(ValueError, match="density_tail"):
+        restrict_trainable(no_tail, "zones_and_tail")
+    with pytest.raises(ValueError, match="density_decoder=separate"):
+        build_model(tiny_config(tmp_path / "c", extra=("model.density_tail=4",)))
 
 
 @pytest.mark.slow

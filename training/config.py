@@ -67,6 +67,10 @@ class ModelConfig:
     density_backbone_grad: float = 1.0
     # "separate" only: the density decoder's channels (0 = width); narrower costs less at stride 4
     density_width: int = 0
+    # "separate" only: the density branch runs its own copy of the backbone's last N layers (started as
+    # copies of them), so that optim.train_only=zones_and_tail can let those layers learn for the zones
+    # while the hair count, which reads the copy, stays bit-identical. 0 = none
+    density_tail: int = 0
 
 
 @dataclass
@@ -85,7 +89,9 @@ class OptimConfig:
     # statistics outside it are kept, so the zones stay bit-identical: fixes a model's hair counts
     # without touching the zones it was chosen for. "zones_decoder": only the zones' FPN decoder and head
     # learn (backbone and density frozen), so the hair counts stay bit-identical: better zones for a
-    # model chosen for its counts
+    # model chosen for its counts. "zones_and_tail": the same plus the backbone's last model.density_tail
+    # layers, which the density branch no longer reads (it has its own copy): the counts stay
+    # bit-identical and the zones get features of their own at the coarsest strides
     train_only: str = ""
     # with init_from: warm-up and cosine start again at this run's first step, and steps / max_minutes
     # count from there. Off, a run started from another continues that run's schedule and budget (both

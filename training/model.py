@@ -8,6 +8,7 @@ torchvision's, always built with `weights=None`: nothing is downloaded.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import torch
@@ -84,6 +85,7 @@ class FPNSegmenter(nn.Module):
         density_decoder: str = "shared",
         density_backbone_grad: float = 1.0,
         density_width: int = 0,
+        density_tail: int = 0,
     ):
         super().__init__()
         if density_decoder not in DENSITY_DECODERS:
@@ -118,6 +120,14 @@ class FPNSegmenter(nn.Module):
             self.density_smooth = nn.Sequential(_separable(dw), _separable(dw))
         else:
             self.density_lateral = self.density_smooth = None
+        # the density branch's own copy of the backbone's last `density_tail` layers (model.density_tail);
+        # registered after everything else for the same reason as the separate decoder
+        if density_tail and density_decoder != "separate":
+            raise ValueError("model.density_tail needs model.density_decoder=separate")
+        if not 0 <= density_tail < len(features):
+            raise ValueError(f"model.density_tail must be 0..{len(features) - 1}, got {density_tail}")
+        self.tail_start = len(features) - density_tail
+        self.density_tail = copy.deepcopy(features[self.tail_start :]) if density_tail else None
         # added to the zone logits before the serving softmax; not a weight (set by export, never trained)
         self.serving_zone_bias: torch.Tensor | None = None
 
@@ -132,12 +142,20 @@ class FPNSegmenter(nn.Module):
         size = x.shape[-2:]
         skips = []
         for i, layer in enumerate(self.features):
+            if i == self.tail_start:
+                at_tail = x
             x = layer(x)
             if i in self.taps:
                 skips.append(x)
         y = _decode(self.lateral, self.smooth, skips)
         y_density = y
         if density and self.density_lateral is not None:
+            if self.density_tail is not None:  # the copy's taps replace the shared tail's
+                skips = [s for i, s in zip(self.taps, skips, strict=True) if i < self.tail_start]
+                for i, layer in enumerate(self.density_tail, self.tail_start):
+                    at_tail = layer(at_tail)
+                    if i in self.taps:
+                        skips.append(at_tail)
             g = self.density_backbone_grad
             if self.training and g != 1.0:  # same values forward; backward scaled by g into the backbone
                 skips = [s * g + s.detach() * (1.0 - g) for s in skips]
@@ -204,7 +222,8 @@ def _find_taps(features: nn.Sequential) -> tuple[list[int], list[int]]:
 
 @register_model("mobilenet_v3_small_fpn")
 def mobilenet_v3_small_fpn(width: int = 64, **options: object) -> nn.Module:
-    """options: FPNSegmenter's relative_density, density_decoder, density_backbone_grad, density_width."""
+    """options: FPNSegmenter's relative_density, density_decoder, density_backbone_grad, density_width,
+    density_tail."""
     return FPNSegmenter(tvm.mobilenet_v3_small(weights=None).features, width, **options)
 
 

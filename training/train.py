@@ -59,22 +59,43 @@ def build_model(cfg: TrainConfig) -> torch.nn.Module:
         density_decoder=m.density_decoder,
         density_backbone_grad=m.density_backbone_grad,
         density_width=m.density_width,
+        density_tail=m.density_tail,
     )
 
 
-# a separate density decoder's parameters start as copies of the shared decoder's
-_DENSITY_COPY_OF = {"density_lateral.": "lateral.", "density_smooth.": "smooth."}
+# a separate density decoder's parameters start as copies of the shared decoder's, a density tail's as
+# copies of the backbone layers it doubles (it keeps their numbers: density_tail.9. copies features.9.)
+_DENSITY_COPY_OF = {
+    "density_lateral.": "lateral.",
+    "density_smooth.": "smooth.",
+    "density_tail.": "features.",
+}
 # a narrower separate density decoder (model.density_width) has no weights to copy: it starts fresh
-_DENSITY_BRANCH = ("density_lateral.", "density_smooth.", "density_head.")
+_DENSITY_DECODER = ("density_lateral.", "density_smooth.", "density_head.")
+# the density branch: its decoder and head, and its own backbone tail when it has one
+_DENSITY_BRANCH = (*_DENSITY_DECODER, "density_tail.")
 # the zones' own FPN decoder and head (with a separate density decoder, nothing else reads them)
 _ZONES_DECODER = ("lateral.", "smooth.", "zones_head.")
-# optim.train_only: the parameters each named part trains
-_TRAINABLE_PARTS = {"density": _DENSITY_BRANCH, "zones_decoder": _ZONES_DECODER}
+# optim.train_only: the parameters each named part trains; "zones_and_tail" adds the backbone layers the
+# density branch has its own copy of (model.density_tail), named per model by _tail_layers
+_TRAINABLE_PARTS = {
+    "density": _DENSITY_BRANCH,
+    "zones_decoder": _ZONES_DECODER,
+    "zones_and_tail": _ZONES_DECODER,
+}
+
+
+def _tail_layers(model: torch.nn.Module) -> tuple[str, ...]:
+    """Parameter-name prefixes of the backbone layers the density branch has its own copy of."""
+    if getattr(model, "density_tail", None) is None:
+        return ()
+    return tuple(f"features.{i}." for i in range(model.tail_start, len(model.features)))
 
 
 def _source_name(name: str, shape: torch.Size, available: dict) -> str | None:
-    """The checkpoint tensor that `name` starts from: itself, or the shared decoder's for a separate
-    density decoder; None when there is none of that shape."""
+    """The checkpoint tensor that `name` starts from: itself, the shared decoder's for a separate
+    density decoder, or the backbone layer a density tail layer copies; None when there is none of that
+    shape."""
     candidates = [name] + [
         old + name[len(new) :] for new, old in _DENSITY_COPY_OF.items() if name.startswith(new)
     ]
@@ -92,7 +113,7 @@ def init_from_checkpoint(model: torch.nn.Module, opt: torch.optim.Optimizer, pat
     new_state = model.state_dict()
     sources = {k: _source_name(k, v.shape, old_state) for k, v in new_state.items()}
     # only a separate density decoder may start fresh; startswith(()) is always False
-    branch = _DENSITY_BRANCH if getattr(model, "density_lateral", None) is not None else ()
+    branch = _DENSITY_DECODER if getattr(model, "density_lateral", None) is not None else ()
     if any(src is None for k, src in sources.items() if k.startswith(branch)):
         # another width: none of the branch is copied (a head bias of the right shape would still not fit)
         sources.update({k: None for k in sources if k.startswith(branch)})
@@ -205,7 +226,8 @@ def validate(model: torch.nn.Module, samples: list, device: torch.device, closeu
 def fit(cfg: TrainConfig, resume: bool = True) -> Path:
     """Train; returns the path of the final checkpoint. Resumes from out_dir/last.pt when it exists."""
     if cfg.loss.density_teacher and not density_learns(cfg):
-        raise ValueError("loss.density_teacher does nothing with optim.train_only=zones_decoder (the density "
+        part = cfg.optim.train_only
+        raise ValueError(f"loss.density_teacher does nothing with optim.train_only={part} (the density "
                          "decoder is frozen and not run); leave one of them out")  # fmt: skip
     rank, world, device = init_distributed()
     if cfg.threads > 0:
@@ -339,7 +361,7 @@ def _step_losses(net: torch.nn.Module, batch: dict, levels: LevelPairs | None, c
 def density_learns(cfg: TrainConfig) -> bool:
     """Whether any part of the density branch trains: not when only the zones decoder does, and then
     neither its forward pass in a training step nor a density teacher has any use."""
-    return cfg.optim.train_only != "zones_decoder"
+    return cfg.optim.train_only not in ("zones_decoder", "zones_and_tail")
 
 
 def restrict_trainable(model: torch.nn.Module, train_only: str) -> None:
@@ -354,8 +376,13 @@ def restrict_trainable(model: torch.nn.Module, train_only: str) -> None:
         raise ValueError(f"optim.train_only must be '' or one of {parts}, got {train_only!r}")
     if getattr(model, "density_lateral", None) is None:
         raise ValueError(f"optim.train_only={train_only} needs model.density_decoder=separate")
+    trainable = _TRAINABLE_PARTS[train_only]
+    if train_only == "zones_and_tail":
+        if not _tail_layers(model):
+            raise ValueError("optim.train_only=zones_and_tail needs model.density_tail > 0")
+        trainable = trainable + _tail_layers(model)
     for name, param in model.named_parameters():
-        param.requires_grad_(name.startswith(_TRAINABLE_PARTS[train_only]))
+        param.requires_grad_(name.startswith(trainable))
 
 
 def set_train_mode(model: torch.nn.Module, cfg: TrainConfig) -> None:
