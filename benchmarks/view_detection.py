@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # training.seeds without installing
 
-REAL_SETS = {"trichoscopy-counts": ("images/*.jpg", "closeup"), "hairloss-levels": ("*/*.jpg", "overview")}
+from benchmarks.real_gate import SETS as REAL_SETS  # noqa: E402  (each set's files and the view they show)
+
 KINDS = ("overview", "closeup")
-HAIRLOSS_VIEWS = ("Top-Down", "Front", "Back", "Left", "Right")
 
 
 def _tally(rows: list[dict]) -> dict:
@@ -52,6 +52,7 @@ def main() -> None:
     from smpvision.io import load_image
     from smpvision.segmenter import Segmenter
     from smpvision.synth import render_sample
+    from training.realdata import parse_subject_view
     from training.seeds import heldout_seed
 
     max_side = AssessOptions().max_side
@@ -77,7 +78,7 @@ def main() -> None:
             for i, path in enumerate(files, 1):
                 image = load_image(path, max_side=max_side).pixels
                 detected, cues, _ = detect_view_of(image, seg)
-                view = _real_view(path.name) if truth == "overview" else "trichoscope"
+                view = parse_subject_view(path.name)[1] if truth == "overview" else "trichoscope"
                 rows.append({"truth": truth, "group": view, "detected": detected, "file": path.name, **cues})
                 progress.update(i)
             progress.close()
@@ -87,11 +88,6 @@ def main() -> None:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=1))
     print(f"wrote {args.json}")
-
-
-def _real_view(name: str) -> str:
-    """The view a hair-loss photo's file name gives (`<subject>-<view>_jpg...`; a few lack the dash)."""
-    return next((v for v in HAIRLOSS_VIEWS if v in name), "unknown")
 
 
 def _print(name: str, tally: dict) -> None:
