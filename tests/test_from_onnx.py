@@ -124,6 +124,34 @@ def test_calibrated_batchnorm_keeps_eval_outputs_and_matches_batch_statistics(
     assert float((served - trained).abs().mean()) < 0.25 * float(served.abs().mean()) + 1e-6
 
 
+def test_density_tail_network_is_recovered_with_its_own_copy(tmp_path: Path) -> None:
+    """model.density_tail: the density branch runs its own copy of the last backbone layers. After training
+    the copy and the shared layers differ, so each Conv node must land in its own module."""
+    cfg = tiny_config(tmp_path / "run", extra=("model.density_decoder=separate", "model.density_tail=4"))
+    torch.manual_seed(0)
+    net = _trained_looking(build_model(cfg))
+    with torch.no_grad():  # the copy drifts from the layers it was copied from, as training makes it
+        for name, p in net.named_parameters():
+            if name.startswith("density_tail.") and name.endswith(".weight"):
+                p.mul_(1.5)
+    path = tmp_path / "tail.onnx"
+    stages = [
+        {"from_step": 0, "to_step": 4, "renderer": 13, "size": 64, "closeup_fraction": 0.35, "folders": [],
+         "views_per_step": cfg.optim.batch_size, "train_only": "zones_and_tail"},
+    ]  # fmt: skip
+    export_onnx(net, cfg, path, step=4, stages=stages, trace_size=(64, 64), check_size=(48, 80))
+    recovered, rcfg, _ = recover_network(path)
+    assert rcfg.model.density_tail == 4
+    x = torch.randint(0, 256, (2, 56, 72, 3), dtype=torch.uint8)
+    with torch.no_grad():
+        a, b = ServingModel(net).eval()(x), ServingModel(recovered).eval()(x)
+    for u, v in zip(a, b, strict=True):
+        torch.testing.assert_close(u, v, atol=1e-4, rtol=1e-4)
+    report = checkpoint_from_onnx(path, tmp_path / "tail.pt", calibration_images=0)
+    assert report["density_max_rel_diff"] < 1e-3
+    assert torch.load(tmp_path / "tail.pt", weights_only=False)["stages"] == stages
+
+
 def test_int8_file_and_missing_file_are_refused(exported, tmp_path: Path, capsys) -> None:
     path, _, _ = exported
     int8 = quantize_int8(path, tmp_path / "model.int8.onnx",
