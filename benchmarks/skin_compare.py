@@ -1,6 +1,6 @@
 """Skin tone through two models' zones, on the same rendered photos: is a candidate's reading worse?
 
-    python benchmarks/skin_compare.py CANDIDATE.onnx [--base FILE] [--n 600] [--tag 6406] [--size 384]
+    python benchmarks/skin_compare.py CANDIDATE.onnx --tag T [--base FILE] [--n 600] [--size 384]
                                       [--json outputs/skin_compare.json]
 
 benchmarks/skin_tone.py reads 150 held-out photos per row; about 90 of them get a reading, and their ITA
@@ -12,8 +12,9 @@ whole-head photos, and the same photos with the calibration card, through both m
 Fitzpatrick ±1, median signed error, and a paired bootstrap interval of the difference of the medians
 (candidate − base; resampling photos, so both models keep the same photos).
 
-Seeds are `(tag, i)`, i < n. A rule that uses this benchmark should name a tag that no earlier rule used:
-once a seed set has decided something, it has been looked at. 6406 decided v2.1t1 (2026-12-07).
+Seeds are `(tag, i)`, i < n. --tag has no default: a rule that uses this benchmark names a tag no earlier
+rule used, since once a seed set has decided something it has been looked at. Used: 6406 (v2.1t1), 6408
+(v2.1t2), both 2026-12-07; 6404, 6405 and 6407 are tuning spaces of other checks.
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         "--base", type=Path, default=None, help="the model to compare with (default: the bundled one)"
     )
     ap.add_argument("--n", type=int, default=600, help="photos per condition (default 600)")
-    ap.add_argument("--tag", type=int, default=6406, help="seed space: photos are (tag, i), i < n")
+    ap.add_argument("--tag", type=int, required=True, help="seed space: photos are (tag, i), i < n")
     ap.add_argument("--size", type=int, default=384)
     ap.add_argument("--resamples", type=int, default=2000)
     ap.add_argument("--json", type=Path, default=Path("outputs/skin_compare.json"))
