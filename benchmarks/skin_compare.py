@@ -82,32 +82,37 @@ def paired_median_difference(
 
 
 def read_photos(models: dict[str, str | None], n: int, tag: int, size: int) -> dict[str, dict[str, list]]:
-    """{condition: {model name: [Reading per photo]}}: each photo rendered once, read through every model."""
+    """{condition: {model name: [Reading per photo]}}: each photo rendered once per condition and read
+    through every model."""
+    from contextlib import ExitStack
+
     from smpvision.analysis.calibration import find_marker
     from smpvision.analysis.colour import skin_tone
     from smpvision.segmenter import Segmenter, SegmenterOptions
     from smpvision.synth import render_sample
 
-    segs = {
-        name: Segmenter.from_path(path, options=SegmenterOptions(threads=1)) for name, path in models.items()
-    }
     out: dict[str, dict[str, list]] = {c: {name: [] for name in models} for c in CONDITIONS}
-    for i in range(n):
-        for cond in CONDITIONS:
-            card = cond == "whole_head_card"
-            s = render_sample((tag, i), size, kind="overview", marker=card)
-            marker = find_marker(s.image) if card else None
-            truth_ita, truth_fitz = s.meta["skin"]["ita_deg"], s.meta["skin"]["fitzpatrick"]
-            for name, seg in segs.items():
-                zones = seg.segment(s.image, view_kind="overview").zones
-                st = skin_tone(s.image, zones, marker, view="overview")
-                reading = None
-                if st is not None:
-                    err = (st.ita_deg - truth_ita + 180.0) % 360.0 - 180.0
-                    reading = (float(err), abs(st.fitzpatrick - truth_fitz) <= 1)
-                out[cond][name].append(reading)
-        if (i + 1) % 50 == 0:
-            print(f"  {i + 1}/{n} photos", file=sys.stderr, flush=True)
+    with ExitStack() as stack:  # every model session closed, also on Ctrl-C
+        segs = {
+            name: stack.enter_context(Segmenter.from_path(path, options=SegmenterOptions(threads=1)))
+            for name, path in models.items()
+        }
+        for i in range(n):
+            for cond in CONDITIONS:
+                card = cond == "whole_head_card"
+                s = render_sample((tag, i), size, kind="overview", marker=card)
+                marker = find_marker(s.image) if card else None
+                truth_ita, truth_fitz = s.meta["skin"]["ita_deg"], s.meta["skin"]["fitzpatrick"]
+                for name, seg in segs.items():
+                    zones = seg.segment(s.image, view_kind="overview").zones
+                    st = skin_tone(s.image, zones, marker, view="overview")
+                    reading = None
+                    if st is not None:
+                        err = (st.ita_deg - truth_ita + 180.0) % 360.0 - 180.0
+                        reading = (float(err), abs(st.fitzpatrick - truth_fitz) <= 1)
+                    out[cond][name].append(reading)
+            if (i + 1) % 50 == 0:
+                print(f"  {i + 1}/{n} photos", file=sys.stderr, flush=True)
     return out
 
 

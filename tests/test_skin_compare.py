@@ -27,6 +27,7 @@ def test_paired_difference_finds_a_shift_and_not_noise() -> None:
     # a reading one model lacks leaves that photo out of its median only
     gappy = [None if i % 10 == 0 else r for i, r in enumerate(worse)]
     g = paired_median_difference(base, gappy, resamples=200)
+    assert 4.0 <= g["difference"] <= 7.0  # still about the 5° shift, not a comparison of different photos
     assert g["interval_95"][0] <= g["difference"] <= g["interval_95"][1]
 
 
