@@ -58,15 +58,13 @@ def torch_runner(path: Path, threads: int, image: np.ndarray) -> Callable[[], ob
         import onnxruntime as ort
         import torch
 
-        from training.config import TrainConfig, from_dict
         from training.export import ServingModel
-        from training.train import build_model
+        from training.train import network_from_metadata
     except ImportError:
         return None
     torch.set_num_threads(threads)
     meta = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).get_modelmeta()
-    cfg = from_dict(TrainConfig, json.loads(meta.custom_metadata_map["smpvision.training_config"]))
-    net = ServingModel(build_model(cfg)).eval()
+    net = ServingModel(network_from_metadata(meta.custom_metadata_map)).eval()
     x = torch.from_numpy(image)
 
     def run() -> object:

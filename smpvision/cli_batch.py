@@ -277,7 +277,7 @@ def _run_info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         for t in info[kind]:
             print(f"{kind[:-1]:<8} {t['name']}: {t['type']} {t['shape']}")
     for key, value in info["metadata"].items():
-        if key == "smpvision.training_config":
+        if key in ("smpvision.training_config", "smpvision.density_training_config"):
             value = f"{len(value)} characters of JSON (the full training config; --json shows it)"
         print(f"{key.removeprefix('smpvision.'):<22} {value}")
     return 0

@@ -86,6 +86,15 @@ def register_export(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--checkpoint", type=Path, required=True, help="a last.pt written by 'smpvision train'")
     p.add_argument("--out", type=Path, required=True, help="output .onnx path")
+    p.add_argument(
+        "--density-from",
+        type=Path,
+        default=None,
+        metavar="CHECKPOINT",
+        help="take the density output from this checkpoint's network instead: both networks go into the "
+        "file and read the same image, zones from --checkpoint and density from this one (e.g. a "
+        "network chosen for its zones and another for its hair counts; about twice the run time)",
+    )
     p.add_argument("--int8", action="store_true", help="also write an int8 variant next to it")
     p.add_argument(
         "--zone-bias",
@@ -133,15 +142,28 @@ def _run_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         parser.error(f"--out must end in .onnx, got {args.out}")
     if not args.checkpoint.is_file():
         parser.error(f"--checkpoint {args.checkpoint} not found; train first ('smpvision train')")
+    if args.density_from is not None and not args.density_from.is_file():
+        parser.error(f"--density-from {args.density_from} not found")
     zone_bias = _zone_bias(args.zone_bias, parser)
     if not _need_training():
         return 2
-    from training.export import export_onnx, quantize_int8
+    from training.export import composite_metadata, export_onnx, quantize_int8
+    from training.model import ComposedSegmenter
     from training.train import checkpoint_stages, load_checkpoint
 
     from .segmenter import CHECKSUMS, write_checksums
 
     net, cfg, ckpt = load_checkpoint(args.checkpoint)
+    extra = None
+    if args.density_from is not None:
+        density_net, density_cfg, density_ckpt = load_checkpoint(args.density_from)
+        try:
+            extra = composite_metadata(
+                cfg, checkpoint_stages(ckpt), density_cfg, checkpoint_stages(density_ckpt)
+            )
+        except ValueError as err:
+            parser.error(str(err))
+        net = ComposedSegmenter(net, density_net)
     report = export_onnx(
         net,
         cfg,
@@ -150,6 +172,7 @@ def _run_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         world_size=int(ckpt.get("world_size", 1)),
         stages=checkpoint_stages(ckpt),
         zone_bias=zone_bias,
+        extra_metadata=extra,
     )
     print(
         f"wrote {report.path} ({report.size_mb:.1f} MB); onnx checker passed; ORT vs torch at "

@@ -34,6 +34,7 @@ _EXPORT_EXISTING = ["export", "--checkpoint", "pyproject.toml", "--out", "m.onnx
         ([*_EXPORT_EXISTING, "--zone-bias", "0,0,nan,0,0"], "needs 5 finite values"),
         ([*_EXPORT_EXISTING, "--zone-bias", "a,b"], "comma-separated"),
         ([*_EXPORT_EXISTING, "--zone-bias", "no.json"], "not found"),
+        ([*_EXPORT_EXISTING, "--density-from", "missing.pt"], "--density-from missing.pt not found"),
         (["evaluate", "--rendered", "-1"], "--rendered must be >= 0"),
         (["evaluate", "--real", "no/such/dir"], "is not a folder"),
     ],

@@ -160,3 +160,68 @@ def test_closeups_of_known_scale_are_not_enlarged_inside_the_trained_range(expor
         fine, typical, macro, coarse = factor.values()
         assert fine == pytest.approx(0.25) and typical == pytest.approx(1.0) and macro == pytest.approx(1.0)
         assert coarse == pytest.approx(2.0)  # coarser than any close-up it saw: up to the coarsest
+
+
+def _tiny_checkpoint(tmp_path: Path, name: str, seed: int, size: int = 64) -> tuple[Path, torch.nn.Module]:
+    from training.config import to_dict
+
+    cfg = load_config(ROOT / "configs/train_cpu.yaml", ["model.width=8", f"data.size={size}"])
+    torch.manual_seed(seed)
+    net = build_model(cfg)
+    path = tmp_path / f"{name}.pt"
+    torch.save({"model": net.state_dict(), "config": to_dict(cfg), "step": 3}, path)
+    return path, net.eval()
+
+
+def test_composite_file_serves_one_networks_zones_and_the_others_density(tmp_path: Path) -> None:
+    """`smpvision export --density-from`: both networks in one file that keeps the contract; its zones are
+    the --checkpoint network's and its density the other's, and tools rebuild it from the metadata."""
+    import onnxruntime as ort
+
+    from smpvision.cli import main
+    from training.export import DENSITY_CONFIG_KEY, ServingModel
+    from training.from_onnx import recover_network
+    from training.model import ComposedSegmenter
+    from training.train import network_from_metadata
+
+    zones_ckpt, zones_net = _tiny_checkpoint(tmp_path, "zones", seed=0)
+    density_ckpt, density_net = _tiny_checkpoint(tmp_path, "density", seed=1)
+    out = tmp_path / "both.onnx"
+    argv = ["export", "--checkpoint", str(zones_ckpt), "--density-from", str(density_ckpt), "--out", str(out)]
+    assert main(argv) == 0
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    image = np.random.default_rng(3).integers(0, 256, (2, 48, 80, 3), dtype=np.uint8)
+    zones, density = session.run(None, {"image": image})
+    with torch.no_grad():
+        own_zones, other_density = ServingModel(zones_net)(torch.from_numpy(image))
+        other_zones, own_density = ServingModel(density_net)(torch.from_numpy(image))
+    np.testing.assert_allclose(zones, own_zones.numpy(), atol=1e-4)
+    np.testing.assert_allclose(density, own_density.numpy(), rtol=1e-3, atol=1e-6)
+    # the two tiny networks differ, so the file really takes each output from its own network
+    assert np.abs(zones - other_zones.numpy()).max() > 1e-3
+    assert np.abs(density - other_density.numpy()).max() > 1e-3 * float(density.max())
+    meta = session.get_modelmeta().custom_metadata_map
+    assert meta["smpvision.model"].startswith("composite: zones mobilenet_v3_small_fpn")
+    assert "Density network: procedural scalp renderer" in meta["smpvision.training_data"]
+    assert json.loads(meta[DENSITY_CONFIG_KEY])["model"]["width"] == 8
+    rebuilt = network_from_metadata(meta)
+    assert isinstance(rebuilt, ComposedSegmenter)
+    rebuilt.zones_net.load_state_dict(zones_net.state_dict())  # same architecture as each network
+    rebuilt.density_net.load_state_dict(density_net.state_dict())
+    with pytest.raises(ValueError, match="two networks"):
+        recover_network(out)
+
+
+def test_composite_export_refuses_networks_trained_at_two_sizes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from smpvision.cli import main
+
+    zones_ckpt, _ = _tiny_checkpoint(tmp_path, "zones", seed=0, size=64)
+    density_ckpt, _ = _tiny_checkpoint(tmp_path, "density", seed=1, size=96)
+    argv = ["export", "--checkpoint", str(zones_ckpt), "--density-from", str(density_ckpt),
+            "--out", str(tmp_path / "x.onnx")]  # fmt: skip
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2 and "must match" in capsys.readouterr().err
+    assert not (tmp_path / "x.onnx").exists()

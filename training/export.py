@@ -30,6 +30,9 @@ from .train import training_stage
 
 FORMAT_VERSION = "1"  # bump when inputs, outputs or the meaning of a metadata key change
 OPSET = 18
+# a composite file (training.model.ComposedSegmenter): the config of the network its density comes from;
+# smpvision.training_config is then the zones network's
+DENSITY_CONFIG_KEY = "smpvision.density_training_config"
 
 
 class ServingModel(nn.Module):
@@ -124,6 +127,28 @@ def metadata(
     return meta
 
 
+def composite_metadata(
+    zones_cfg: TrainConfig, zones_stages: list[dict], density_cfg: TrainConfig, density_stages: list[dict]
+) -> dict[str, str]:
+    """The metadata of a file whose zones and density come from two networks (training.model
+    .ComposedSegmenter): what each was trained on, and the density network's config so tools can rebuild
+    it. Both must have been trained at one size: the close-up scale the runtime brings photos to is one
+    number for the file."""
+    if zones_cfg.data.size != density_cfg.data.size:
+        raise ValueError(
+            f"the zones network was trained at {zones_cfg.data.size} px and the density network at "
+            f"{density_cfg.data.size} px; a file has one close-up scale, so they must match"
+        )
+    return {
+        "smpvision.model": f"composite: zones {zones_cfg.model.name}, density {density_cfg.model.name}",
+        "smpvision.training_data": (
+            f"zones network: {training_summary(zones_stages)}. "
+            f"Density network: {training_summary(density_stages)}"
+        ),
+        DENSITY_CONFIG_KEY: json.dumps(to_dict(density_cfg)),
+    }
+
+
 @dataclass
 class ExportReport:
     path: Path
@@ -144,21 +169,25 @@ def export_onnx(
     check_size: tuple[int, int] = (200, 328),
     tolerance: float = 1e-3,
     zone_bias: Sequence[float] | None = None,
+    extra_metadata: dict[str, str] | None = None,
 ) -> ExportReport:
     """Export, then verify with the onnx checker and ORT-vs-torch parity at `check_size`.
 
     zone_bias: one value per zone class added to the zone logits before the softmax in the graph (a
     class-prior shift, e.g. fitted by benchmarks/zone_prior.py); recorded as `smpvision.zone_logit_bias`.
-    It is set on `net` (`serving_zone_bias`), so the torch parity check sees the same graph."""
+    It is set on `net` (`serving_zone_bias`; on its zones network for a composite), so the torch parity
+    check sees the same graph. extra_metadata: keys that replace or add to the file's metadata (e.g.
+    composite_metadata)."""
     import onnx
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    extra = {}
+    extra = dict(extra_metadata or {})
     if zone_bias is not None:
         if len(zone_bias) != len(ZONE_CLASSES) or not all(np.isfinite(zone_bias)):
             raise ValueError(f"zone_bias needs {len(ZONE_CLASSES)} finite values, one per zone class")
-        net.serving_zone_bias = torch.tensor([float(v) for v in zone_bias], dtype=torch.float32)
+        zones_net = getattr(net, "zones_net", net)
+        zones_net.serving_zone_bias = torch.tensor([float(v) for v in zone_bias], dtype=torch.float32)
         extra["smpvision.zone_logit_bias"] = json.dumps([float(v) for v in zone_bias])
     serving = ServingModel(net.cpu().eval()).eval()
     example = torch.randint(0, 256, (1, *trace_size, 3), dtype=torch.uint8)

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from training.config import TrainConfig, from_dict, to_dict
-from training.export import ServingModel, ort_parity
+from training.export import DENSITY_CONFIG_KEY, ServingModel, ort_parity
 from training.train import build_model
 
 _STAGE = re.compile(
@@ -93,6 +93,11 @@ def recover_network(path: str | Path) -> tuple[nn.Module, TrainConfig, dict[str,
     if "smpvision.training_config" not in meta:
         raise ValueError(
             f"{path} has no smpvision.training_config metadata: not written by `smpvision export`"
+        )
+    if DENSITY_CONFIG_KEY in meta:
+        raise ValueError(
+            f"{path} holds two networks (zones from one, density from another; `smpvision export "
+            "--density-from`): recover each from the file or checkpoint it came from"
         )
     cfg = from_dict(TrainConfig, json.loads(meta["smpvision.training_config"]))
     net = build_model(cfg)

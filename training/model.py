@@ -132,13 +132,14 @@ class FPNSegmenter(nn.Module):
         self.serving_zone_bias: torch.Tensor | None = None
 
     def forward(
-        self, x: torch.Tensor, probabilities: bool = False, density: bool = True
+        self, x: torch.Tensor, probabilities: bool = False, density: bool = True, zones: bool = True
     ) -> dict[str, torch.Tensor]:
         """`zones` are logits for training; with probabilities=True (serving) they are class
         probabilities, normalised at stride 4 before upsampling: a bilinear mix of distributions is still
         a distribution, and a full-resolution channel softmax cost more than the whole backbone.
         density=False leaves the density decoder and head out (no "density" key): a training step in
-        which only the zones decoder learns has no use for a frozen decoder's forward pass."""
+        which only the zones decoder learns has no use for a frozen decoder's forward pass. zones=False
+        leaves the zones head out (no "zones" key): a ComposedSegmenter takes only the density."""
         size = x.shape[-2:]
         skips = []
         for i, layer in enumerate(self.features):
@@ -160,23 +161,45 @@ class FPNSegmenter(nn.Module):
             if self.training and g != 1.0:  # same values forward; backward scaled by g into the backbone
                 skips = [s * g + s.detach() * (1.0 - g) for s in skips]
             y_density = _decode(self.density_lateral, self.density_smooth, skips)
-        zones = self.zones_head(y)
-        relative = self.relative_head(y).sigmoid() if self.relative_head is not None else None
-        if probabilities:
-            if self.serving_zone_bias is not None:  # a class-prior shift chosen at export (export_onnx)
-                zones = zones + self.serving_zone_bias.to(zones.dtype).view(1, -1, 1, 1)
-            zones = zones.softmax(1)
-            if relative is not None and self.zones_from_relative:
-                zones = split_scalp_by_relative(zones, relative)
-        zones = F.interpolate(zones, size=size, mode="bilinear", align_corners=False)
+        out: dict[str, torch.Tensor] = {}
+        relative = None
+        if zones:  # the zones head runs before the density head, as in every exported file so far
+            # (training/from_onnx.py matches a graph's convolutions to modules in execution order)
+            logits = self.zones_head(y)
+            relative = self.relative_head(y).sigmoid() if self.relative_head is not None else None
+            if probabilities:
+                if self.serving_zone_bias is not None:  # a class-prior shift chosen at export (export_onnx)
+                    logits = logits + self.serving_zone_bias.to(logits.dtype).view(1, -1, 1, 1)
+                logits = logits.softmax(1)
+                if relative is not None and self.zones_from_relative:
+                    logits = split_scalp_by_relative(logits, relative)
+            out["zones"] = F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
         # density is predicted per stride-4 cell and spread over its pixels, so the map still integrates
         # to the count after upsampling (bilinear upsampling of a per-pixel rate preserves the sum)
-        out = {"zones": zones}
         if density:
             rate = F.softplus(self.density_head(y_density))
             out["density"] = F.interpolate(rate, size=size, mode="bilinear", align_corners=False)
         if relative is not None and not probabilities:  # a training target; serving folds D into zones
             out["relative"] = F.interpolate(relative, size=size, mode="bilinear", align_corners=False)
+        return out
+
+
+class ComposedSegmenter(nn.Module):
+    """Two networks reading the same image: `zones` from one, `density` from the other. No single network
+    trained in the CPU hour both learnt the zones and counted real close-ups (MODEL_CARD.md: the v4w line
+    against v2.1), so a file can hold one network chosen for each. Each runs only the head it serves."""
+
+    def __init__(self, zones_net: nn.Module, density_net: nn.Module) -> None:
+        super().__init__()
+        self.zones_net = zones_net
+        self.density_net = density_net
+
+    def forward(
+        self, x: torch.Tensor, probabilities: bool = False, density: bool = True
+    ) -> dict[str, torch.Tensor]:
+        out = self.zones_net(x, probabilities=probabilities, density=False)
+        if density:
+            out["density"] = self.density_net(x, probabilities=probabilities, zones=False)["density"]
         return out
 
 
