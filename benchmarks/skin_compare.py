@@ -14,7 +14,8 @@ Fitzpatrick ±1, median signed error, and a paired bootstrap interval of the dif
 
 Seeds are `(tag, i)`, i < n. --tag has no default: a rule that uses this benchmark names a tag no earlier
 rule used, since once a seed set has decided something it has been looked at. Used: 6406 (v2.1t1), 6408
-(v2.1t2), both 2026-12-07; 6404, 6405, 6407 and 6409 are tuning spaces of other checks.
+(v2.1t2), both 2026-12-07, and 6410 (c1, 2026-12-08); 6404, 6405, 6407 and 6409 are tuning spaces of
+other checks.
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ close-ups (lens circles included) and at least 13.7 % in 99 % of the whole-head 
 estimate alone decided everything up to 25 % before, and it finds no shafts in a third of the rendered
 close-ups and finds "shafts" (strands, edges) in whole-head photos: 204 of 300 close-ups and 278 of 300
 whole-head photos were right then, 296 and 299 with the bands below (outputs/s38/view_rule.md, README).
+The bands were kept for model version 3 (other zones, 2026-12-08) and measured once with it
+(benchmarks/view_detection.py): 295 of 300 held-out renders, 329 of 329 real trichoscopy frames and 1 387
+of 1 427 real hair-loss photos right (v2.1: 297, 324, 1 371).
 """
 
 from __future__ import annotations
