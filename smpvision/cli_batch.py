@@ -279,7 +279,7 @@ def _run_info(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     for key, value in info["metadata"].items():
         if key in ("smpvision.training_config", "smpvision.density_training_config"):
             value = f"{len(value)} characters of JSON (the full training config; --json shows it)"
-        print(f"{key.removeprefix('smpvision.'):<22} {value}")
+        print(f"{key.removeprefix('smpvision.'):<24} {value}")
     return 0
 
 
