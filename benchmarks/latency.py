@@ -58,8 +58,7 @@ def torch_runner(path: Path, threads: int, image: np.ndarray) -> Callable[[], ob
         import onnxruntime as ort
         import torch
 
-        from training.export import ServingModel
-        from training.train import network_from_metadata
+        from training.export import ServingModel, network_from_metadata
     except ImportError:
         return None
     torch.set_num_threads(threads)

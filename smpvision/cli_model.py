@@ -154,13 +154,12 @@ def _run_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     from .segmenter import CHECKSUMS, write_checksums
 
     net, cfg, ckpt = load_checkpoint(args.checkpoint)
+    stages = checkpoint_stages(ckpt)
     extra = None
     if args.density_from is not None:
         density_net, density_cfg, density_ckpt = load_checkpoint(args.density_from)
         try:
-            extra = composite_metadata(
-                cfg, checkpoint_stages(ckpt), density_cfg, checkpoint_stages(density_ckpt)
-            )
+            extra = composite_metadata(cfg, stages, density_cfg, checkpoint_stages(density_ckpt))
         except ValueError as err:
             parser.error(str(err))
         net = ComposedSegmenter(net, density_net)
@@ -170,7 +169,7 @@ def _run_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         args.out,
         step=int(ckpt["step"]),
         world_size=int(ckpt.get("world_size", 1)),
-        stages=checkpoint_stages(ckpt),
+        stages=stages,
         zone_bias=zone_bias,
         extra_metadata=extra,
     )

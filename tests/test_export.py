@@ -162,10 +162,13 @@ def test_closeups_of_known_scale_are_not_enlarged_inside_the_trained_range(expor
         assert coarse == pytest.approx(2.0)  # coarser than any close-up it saw: up to the coarsest
 
 
-def _tiny_checkpoint(tmp_path: Path, name: str, seed: int, size: int = 64) -> tuple[Path, torch.nn.Module]:
+def _tiny_checkpoint(
+    tmp_path: Path, name: str, seed: int, size: int = 64, decoder: str = "shared"
+) -> tuple[Path, torch.nn.Module]:
     from training.config import to_dict
 
-    cfg = load_config(ROOT / "configs/train_cpu.yaml", ["model.width=8", f"data.size={size}"])
+    overrides = ["model.width=8", f"data.size={size}", f"model.density_decoder={decoder}"]
+    cfg = load_config(ROOT / "configs/train_cpu.yaml", overrides)
     torch.manual_seed(seed)
     net = build_model(cfg)
     path = tmp_path / f"{name}.pt"
@@ -173,19 +176,22 @@ def _tiny_checkpoint(tmp_path: Path, name: str, seed: int, size: int = 64) -> tu
     return path, net.eval()
 
 
-def test_composite_file_serves_one_networks_zones_and_the_others_density(tmp_path: Path) -> None:
+@pytest.mark.parametrize("density_decoder", ["shared", "separate"])
+def test_composite_file_serves_one_networks_zones_and_the_others_density(
+    tmp_path: Path, density_decoder: str
+) -> None:
     """`smpvision export --density-from`: both networks in one file that keeps the contract; its zones are
-    the --checkpoint network's and its density the other's, and tools rebuild it from the metadata."""
+    the --checkpoint network's and its density the other's, and tools rebuild it from the metadata. A
+    density network with a separate decoder runs without its zones decoder (its density must not change)."""
     import onnxruntime as ort
 
     from smpvision.cli import main
-    from training.export import DENSITY_CONFIG_KEY, ServingModel
+    from training.export import DENSITY_CONFIG_KEY, ServingModel, network_from_metadata
     from training.from_onnx import recover_network
     from training.model import ComposedSegmenter
-    from training.train import network_from_metadata
 
     zones_ckpt, zones_net = _tiny_checkpoint(tmp_path, "zones", seed=0)
-    density_ckpt, density_net = _tiny_checkpoint(tmp_path, "density", seed=1)
+    density_ckpt, density_net = _tiny_checkpoint(tmp_path, "density", seed=1, decoder=density_decoder)
     out = tmp_path / "both.onnx"
     argv = ["export", "--checkpoint", str(zones_ckpt), "--density-from", str(density_ckpt), "--out", str(out)]
     assert main(argv) == 0

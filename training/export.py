@@ -22,11 +22,11 @@ import smpvision
 from smpvision.contracts import ZONE_CLASSES
 from smpvision.synth.closeup import FIELD_MM
 
-from .config import TrainConfig, to_dict
-from .model import MEAN, STD, preprocess
+from .config import TrainConfig, from_dict, to_dict
+from .model import MEAN, STD, ComposedSegmenter, preprocess
 from .realdata import HAIRLOSS_ATTRIBUTION
 from .seeds import CALIBRATION_TAG
-from .train import training_stage
+from .train import build_model, training_stage
 
 FORMAT_VERSION = "1"  # bump when inputs, outputs or the meaning of a metadata key change
 OPSET = 18
@@ -147,6 +147,15 @@ def composite_metadata(
         ),
         DENSITY_CONFIG_KEY: json.dumps(to_dict(density_cfg)),
     }
+
+
+def network_from_metadata(meta: dict[str, str]) -> nn.Module:
+    """The untrained network of an exported file, from the configs in its metadata: one network, or a
+    ComposedSegmenter when its density comes from a second one (composite_metadata)."""
+    net = build_model(from_dict(TrainConfig, json.loads(meta["smpvision.training_config"])))
+    if DENSITY_CONFIG_KEY not in meta:
+        return net
+    return ComposedSegmenter(net, build_model(from_dict(TrainConfig, json.loads(meta[DENSITY_CONFIG_KEY]))))
 
 
 @dataclass

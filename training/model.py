@@ -148,7 +148,9 @@ class FPNSegmenter(nn.Module):
             x = layer(x)
             if i in self.taps:
                 skips.append(x)
-        y = _decode(self.lateral, self.smooth, skips)
+        # the zones' decoder, which a shared-decoder density head reads too; a density-only pass of a
+        # separate-decoder network (a ComposedSegmenter's density network) has no use for it
+        y = _decode(self.lateral, self.smooth, skips) if zones or self.density_lateral is None else None
         y_density = y
         if density and self.density_lateral is not None:
             if self.density_tail is not None:  # the copy's taps replace the shared tail's

@@ -9,7 +9,6 @@ started with `init_from` continues the other run's schedule and budget unless `o
 from __future__ import annotations
 
 import csv
-import json
 import math
 import os
 import sys
@@ -30,7 +29,7 @@ from .config import TrainConfig, dump_yaml, from_dict, to_dict
 from .data import ScalpStream
 from .evaluate import rendered_heldout, score_samples
 from .losses import total_loss
-from .model import ComposedSegmenter, create_model, preprocess
+from .model import create_model, preprocess
 from .teacher import DensityTeacher, teach
 from .weak import LevelPairs, weak_level_losses
 
@@ -62,17 +61,6 @@ def build_model(cfg: TrainConfig) -> torch.nn.Module:
         density_width=m.density_width,
         density_tail=m.density_tail,
     )
-
-
-def network_from_metadata(meta: dict[str, str]) -> torch.nn.Module:
-    """The untrained network of an exported file, from the configs in its metadata: one network, or a
-    ComposedSegmenter when its density comes from a second one (training.export.composite_metadata)."""
-    from .export import DENSITY_CONFIG_KEY
-
-    net = build_model(from_dict(TrainConfig, json.loads(meta["smpvision.training_config"])))
-    if DENSITY_CONFIG_KEY not in meta:
-        return net
-    return ComposedSegmenter(net, build_model(from_dict(TrainConfig, json.loads(meta[DENSITY_CONFIG_KEY]))))
 
 
 # a separate density decoder's parameters start as copies of the shared decoder's, a density tail's as
