@@ -41,6 +41,11 @@ def test_onnx_io_contract_and_metadata(exported: Path) -> None:
     zones, density = session.run(None, {"image": np.zeros((3, 37, 53, 3), np.uint8)})  # any N, H, W
     assert zones.shape == (3, 5, 37, 53) and density.shape == (3, 1, 37, 53)
     np.testing.assert_allclose(zones.sum(1), 1.0, atol=1e-5)
+    # the serving softmax is written out element-wise (ONNX Runtime's Softmax over the channel axis is
+    # 3-4x slower; training.model._channel_softmax)
+    import onnx
+
+    assert "Softmax" not in {n.op_type for n in onnx.load(str(exported)).graph.node}
     meta = session.get_modelmeta().custom_metadata_map
     for key in (
         "format_version",
@@ -146,6 +151,21 @@ def test_int8_variant_runs_and_keeps_metadata(exported: Path) -> None:
     zones, density = session.run(None, {"image": calibration[0][None]})
     assert zones.shape == (1, 5, 64, 64) and np.isfinite(density).all()
     assert "int8" in session.get_modelmeta().custom_metadata_map["smpvision.model"]
+    # the convolutions that read 3 channels (normalisation, stem) stay float; every other is quantized
+    import onnx
+
+    graph = onnx.load(str(path)).graph
+    made_by = {out: node for node in graph.node for out in node.output}
+    dims = {t.name: tuple(t.dims) for t in graph.initializer}
+
+    def in_channels(conv) -> int:  # a float weight is an initializer; a quantized one is dequantized
+        w = made_by.get(conv.input[1])
+        return dims[w.input[0] if w is not None else conv.input[1]][1]
+
+    convs = [n for n in graph.node if n.op_type == "Conv"]
+    quantized = {n.name for n in convs if made_by.get(n.input[1]) is not None}
+    assert len(convs) > 10 and len(convs) - len(quantized) == 2
+    assert all((in_channels(n) == 3) == (n.name not in quantized) for n in convs)
 
 
 def test_closeups_of_known_scale_are_not_enlarged_inside_the_trained_range(exported: Path) -> None:
