@@ -4,7 +4,9 @@
 
 Wall-clock latency here drifts by ±20 % or more between runs (other tenants share the host), which is more
 than two networks of similar size differ by. callgrind counts the instructions the CPU executes, which
-repeat to within about 0.3 % for the same binary and input. Each model runs in ONNX Runtime on one thread
+moved far less: 0.3 % between two runs of one file in 2026-11, but up to 9 % in 2026-12 (555 and 509 M
+for one file, the ratio to another file counted in the same runs 0.97 and 0.99), so compare only models
+counted in one run: they are listed together for that. Each model runs in ONNX Runtime on one thread
 with spinning off (a spinning thread pool adds instructions that do no work), once with 1 inference and
 once with 3; the difference / 2 is the cost of one inference, without start-up. Needs valgrind (Debian
 package); about a minute per model. Instructions are not milliseconds (cache misses and vector width
