@@ -38,6 +38,7 @@ def test_onnx_io_contract_and_metadata(exported: Path) -> None:
     (inp,) = session.get_inputs()
     assert inp.name == "image" and inp.type == "tensor(uint8)" and inp.shape[3] == 3
     assert [o.name for o in session.get_outputs()] == ["zones", "density"]
+    assert [o.shape[1] for o in session.get_outputs()] == [5, 1]  # fixed channels, as DESIGN.md says
     zones, density = session.run(None, {"image": np.zeros((3, 37, 53, 3), np.uint8)})  # any N, H, W
     assert zones.shape == (3, 5, 37, 53) and density.shape == (3, 1, 37, 53)
     np.testing.assert_allclose(zones.sum(1), 1.0, atol=1e-5)

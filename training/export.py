@@ -217,6 +217,13 @@ def export_onnx(
             dynamo=False,
         )
     model = onnx.load(str(path))
+    # DESIGN.md fixes the channels: zones [N, 5, H, W], density [N, 1, H, W]. The tracer leaves them as
+    # one symbol shared by both outputs ("Resizezones_dim_1"), which tells a caller reading the shapes
+    # that the two are equal and unknown
+    for output, channels in zip(model.graph.output, (len(ZONE_CLASSES), 1), strict=True):
+        dim = output.type.tensor_type.shape.dim[1]
+        dim.Clear()
+        dim.dim_value = channels
     for key, value in metadata(net, cfg, step, world_size, extra=extra, stages=stages).items():
         model.metadata_props.add(key=key, value=value)
     model.doc_string = "smpvision scalp zones + hair density; see metadata_props"
@@ -289,7 +296,7 @@ def quantize_int8(
     prepared = int8_path.with_suffix(".prep.onnx")
     # ONNX Runtime's symbolic shape inference fails on the serving softmax's ReduceMax (opset 18 takes its
     # axes as an input); ONNX's own shape inference, which still runs, is enough: the int8 file made from
-    # the version-3 fp32 file this way is bit-identical to the one made with symbolic inference
+    # the version-3 fp32 file this way gives the outputs of the one made with symbolic inference bit for bit
     quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
     try:
         quantize_static(
