@@ -43,7 +43,7 @@ def test_onnx_io_contract_and_metadata(exported: Path) -> None:
     assert zones.shape == (3, 5, 37, 53) and density.shape == (3, 1, 37, 53)
     np.testing.assert_allclose(zones.sum(1), 1.0, atol=1e-5)
     # the serving softmax is written out element-wise (ONNX Runtime's Softmax over the channel axis is
-    # 3-4x slower; training.model._channel_softmax)
+    # 3-5x slower; training.model._channel_softmax)
     import onnx
 
     assert "Softmax" not in {n.op_type for n in onnx.load(str(exported)).graph.node}

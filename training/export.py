@@ -149,13 +149,18 @@ def composite_metadata(
     }
 
 
+def config_from_metadata(meta: dict[str, str], key: str = "smpvision.training_config") -> TrainConfig:
+    """A training config stored in an exported file's metadata (the zones network's by default)."""
+    return from_dict(TrainConfig, json.loads(meta[key]))
+
+
 def network_from_metadata(meta: dict[str, str]) -> nn.Module:
     """The untrained network of an exported file, from the configs in its metadata: one network, or a
     ComposedSegmenter when its density comes from a second one (composite_metadata)."""
-    net = build_model(from_dict(TrainConfig, json.loads(meta["smpvision.training_config"])))
+    net = build_model(config_from_metadata(meta))
     if DENSITY_CONFIG_KEY not in meta:
         return net
-    return ComposedSegmenter(net, build_model(from_dict(TrainConfig, json.loads(meta[DENSITY_CONFIG_KEY]))))
+    return ComposedSegmenter(net, build_model(config_from_metadata(meta, DENSITY_CONFIG_KEY)))
 
 
 @dataclass
@@ -258,8 +263,7 @@ def ort_parity(serving: nn.Module, path: Path, size: tuple[int, int], batch: int
 def _image_convolutions(model) -> list[str]:
     """Convolutions that read 3 channels (the normalisation and each network's stem, at full or half
     resolution): left in float by quantize_int8. In int8 they profiled 1.5-2.2x slower than in float
-    (0.8 → 1.8 ms for the normalisation at 512×512, 2 threads): with 3 input channels there is too little
-    to gain from int8 arithmetic and the int8 kernels pack the input badly (MODEL_CARD.md, "Version 3.1")."""
+    (0.8 → 1.8 ms for the normalisation at 512×512, 2 threads; MODEL_CARD.md, "Version 3.1")."""
     weights = {t.name: tuple(t.dims) for t in model.graph.initializer}  # Conv weight: (out, in/group, kh, kw)
     return [
         n.name

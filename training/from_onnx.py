@@ -27,8 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from training.config import TrainConfig, from_dict, to_dict
-from training.export import DENSITY_CONFIG_KEY, ServingModel, ort_parity
+from training.config import TrainConfig, to_dict
+from training.export import DENSITY_CONFIG_KEY, ServingModel, config_from_metadata, ort_parity
 from training.train import build_model
 
 _STAGE = re.compile(
@@ -99,7 +99,7 @@ def recover_network(path: str | Path) -> tuple[nn.Module, TrainConfig, dict[str,
             f"{path} holds two networks (zones from one, density from another; `smpvision export "
             "--density-from`): recover each from the file or checkpoint it came from"
         )
-    cfg = from_dict(TrainConfig, json.loads(meta["smpvision.training_config"]))
+    cfg = config_from_metadata(meta)
     net = build_model(cfg)
     if "smpvision.zone_logit_bias" in meta:
         net.serving_zone_bias = torch.tensor(json.loads(meta["smpvision.zone_logit_bias"]))

@@ -207,7 +207,7 @@ class ComposedSegmenter(nn.Module):
 
 def _channel_softmax(logits: torch.Tensor) -> torch.Tensor:
     """Softmax over the class channel. Traced for ONNX it is written out as max, subtract, exp, sum,
-    divide: ONNX Runtime runs its Softmax over a non-last axis through transposes, 1.0-1.1 ms for 5 × 128²
+    divide: ONNX Runtime's Softmax over the channel axis (not the last one) took 1.0-1.1 ms for 5 × 128²
     values at 512×512 against 0.23-0.33 ms for these five element-wise ops (2 threads; the two agree to
     2e-7). Torch eager keeps its own softmax, so benchmarks/latency.py's torch column is not slowed."""
     if not torch.onnx.is_in_onnx_export():
